@@ -1,0 +1,43 @@
+"""The `ree` command line. Each subcommand lives in its own module, imported when used."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+app = typer.Typer(help="Rare-earth export-control warehouse.", no_args_is_help=True, add_completion=False)
+
+
+@app.command()
+def load(landing: Path = typer.Argument(..., help="landing folder laid out per contracts/raw_extracts.md")) -> None:
+    """Validate a landing folder and load what is valid into the warehouse's raw zone."""
+    from ree.load import main
+
+    raise typer.Exit(main(landing))
+
+
+@app.command()
+def sample(
+    out: Path = typer.Option(..., "--out", help="folder to write the landing into"),
+    lines: int = typer.Option(10_000, "--lines", help="export declaration lines to generate"),
+    seed: int = typer.Option(1, "--seed", help="random seed; the same seed gives the same files"),
+) -> None:
+    """Generate a realistic landing folder of any size (streamed)."""
+    from ree.sample import generate
+
+    generate(out=out, lines=lines, seed=seed)
+
+
+@app.command("refresh-reference")
+def refresh_reference(
+    check: bool = typer.Option(False, "--check", help="only report whether the generated seeds are up to date"),
+) -> None:
+    """Regenerate the generated seeds (PRC working days, ECB rates) from the pinned packages."""
+    from ree.reference import refresh
+
+    raise typer.Exit(refresh(check=check))
+
+
+if __name__ == "__main__":
+    app()
