@@ -1,0 +1,21 @@
+with rejections as (
+    select * from {{ source('load_audit', 'rejections') }}
+),
+
+final as (
+    select
+        batch_id || '-' || lpad(cast(row_number() over (
+            partition by batch_id order by source_file, row_number nulls first, column_name, reason
+        ) as varchar), 8, '0') as rejection_id,
+        extract,
+        source_file,
+        row_number,
+        column_name,
+        value,
+        reason,
+        batch_id,
+        loaded_at
+    from rejections
+)
+
+select * from final
