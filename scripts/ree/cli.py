@@ -18,6 +18,30 @@ def load(landing: Path = typer.Argument(..., help="landing folder laid out per c
 
 
 @app.command()
+def build(select: str = typer.Option(None, "--select", help="dbt node selection, as for `dbt build --select`")) -> None:
+    """Run `dbt build` on the loaded warehouse (seeds, models, snapshots, tests)."""
+    from ree.build import build as run_build
+
+    raise typer.Exit(run_build(select))
+
+
+@app.command()
+def run(landing: Path = typer.Argument(..., help="landing folder to load before building")) -> None:
+    """Load a landing folder, build, and print a summary of what was decided."""
+    from ree.build import run as run_all
+
+    raise typer.Exit(run_all(landing))
+
+
+@app.command()
+def summary() -> None:
+    """Print the summary of the last build (compliance status, controlled lines, obligations)."""
+    from ree.build import summary as print_summary
+
+    raise typer.Exit(print_summary())
+
+
+@app.command()
 def sample(
     out: Path = typer.Option(..., "--out", help="folder to write the landing into"),
     lines: int = typer.Option(10_000, "--lines", help="export declaration lines to generate"),

@@ -5,7 +5,11 @@ with ownership as (
 
 final as (
     select
-        owner_party_id || '>' || owned_party_id || '@' || coalesce(strftime(valid_from, '%Y-%m-%d'), 'always') as ownership_id,
+        owner_party_id
+        || '>'
+        || owned_party_id
+        || '@'
+        || coalesce(strftime(valid_from, '%Y-%m-%d'), 'always') as ownership_id,
         owner_party_id,
         owned_party_id,
         ownership_pct,

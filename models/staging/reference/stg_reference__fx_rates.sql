@@ -27,7 +27,10 @@ user_with_euro as (
         'EUR' as currency,
         cast(1 as decimal(38, 12)) as units_per_eur
     from user_rates
-    where not exists (select 1 from user_rates as eur where eur.currency = 'EUR')
+    where not exists (
+            select 1 from user_rates as eur
+            where eur.currency = 'EUR'
+        )
 ),
 
 final as (

@@ -35,7 +35,10 @@ final as (
         shipped_entries.source_ref,
         'shipped: seeds/parties/restricted_party_entries.csv' as entry_origin
     from shipped_entries
-    where not exists (select 1 from user_entries where user_entries.entry_id = shipped_entries.entry_id)
+    where not exists (
+            select 1 from user_entries
+            where user_entries.entry_id = shipped_entries.entry_id
+        )
 )
 
 select * from final

@@ -1,0 +1,105 @@
+"""`ree build` / `ree run`: drive dbt programmatically on this project and summarise the result."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from ree import paths
+
+
+def dbt_environment() -> None:
+    """Point dbt's target, logs and profile at this warehouse (two warehouses never share a file)."""
+    wh = paths.warehouse_dir()
+    os.environ["REE_WAREHOUSE_DIR"] = str(wh)
+    os.environ.setdefault("DBT_PROFILES_DIR", str(paths.PROJECT_DIR))
+    os.environ["DBT_TARGET_PATH"] = os.environ.get("DBT_TARGET_PATH") or str(wh / "dbt_target")
+    os.environ["DBT_LOG_PATH"] = os.environ.get("DBT_LOG_PATH") or str(wh / "dbt_logs")
+
+
+def dbt(*args: str) -> bool:
+    """Run one dbt command in-process; True when it succeeded."""
+    from dbt.cli.main import dbtRunner
+
+    dbt_environment()
+    result = dbtRunner().invoke([*args, "--project-dir", str(paths.PROJECT_DIR)])
+    close_dbt_connections()
+    return bool(result.success)
+
+
+def close_dbt_connections() -> None:
+    """dbt-duckdb keeps its DuckDB instance open in-process (DuckDBConnectionManager._ENV);
+    close it so that this process, or another, can open the file afterwards."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:
+        env = DuckDBConnectionManager._ENV
+        if env is not None:
+            try:
+                env.close()
+            finally:
+                DuckDBConnectionManager._ENV = None
+
+
+SUMMARY_QUERIES = {
+    "Shipment lines by compliance status": """
+        select compliance_status, count(*) as lines from marts.fct_shipment_determinations
+        group by all order by lines desc""",
+    "Controlled lines by control basis and licence requirement": """
+        select control_basis, licence_requirement, licence_requirement_as_published, count(*) as lines
+        from marts.fct_controlled_shipments group by all order by all""",
+    "Obligations by type and status": """
+        select obligation_type, status, count(*) as obligations from marts.fct_declaration_obligations
+        group by all order by all""",
+    "Quarantined input rows": """
+        select coalesce(extract, '(file)') as extract, reason, count(*) as rejected
+        from marts.rpt_load_rejections group by all order by all""",
+}
+
+
+def summary() -> int:
+    """Print what was decided, from the marts (read-only, after dbt has let go of the file)."""
+    import duckdb
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    con = duckdb.connect(str(paths.database_path()), read_only=True)
+    try:
+        have = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
+        for title, sql in SUMMARY_QUERIES.items():
+            table_name = sql.split(" from marts.")[1].split()[0]
+            if table_name not in have:
+                console.print(f"[yellow]{title}: {table_name} is not built yet[/]")
+                continue
+            cur = con.execute(sql)
+            table = Table(title=title)
+            for col in cur.description:
+                table.add_column(col[0])
+            for row in cur.fetchall():
+                table.add_row(*("" if v is None else str(v) for v in row))
+            console.print(table)
+    finally:
+        con.close()
+    return 0
+
+
+def build(select: str | None = None, full: bool = True) -> int:
+    args = ["build"]
+    if select:
+        args += ["--select", select]
+    return 0 if dbt(*args) else 1
+
+
+def run(landing: Path) -> int:
+    """Load a landing folder, build everything, print the summary."""
+    from ree.load import main as load_main
+
+    code = load_main(landing)
+    if code != 0:
+        return code
+    if build() != 0:
+        print("dbt build failed: the marts were not refreshed (see the dbt output above).", file=sys.stderr)
+        return 1
+    return summary()
