@@ -12,6 +12,7 @@ from ree import paths
 def dbt_environment() -> None:
     """Point dbt's target, logs and profile at this warehouse (two warehouses never share a file)."""
     wh = paths.warehouse_dir()
+    wh.mkdir(parents=True, exist_ok=True)  # DuckDB creates the file, not its folder
     os.environ["REE_WAREHOUSE_DIR"] = str(wh)
     os.environ.setdefault("DBT_PROFILES_DIR", str(paths.PROJECT_DIR))
     os.environ["DBT_TARGET_PATH"] = os.environ.get("DBT_TARGET_PATH") or str(wh / "dbt_target")

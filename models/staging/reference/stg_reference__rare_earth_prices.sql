@@ -19,7 +19,9 @@ final as (
         price_per_kg,
         currency,
         source as price_source,
-        false as is_indicative
+        false as is_indicative,
+        'user_supplied' as confidence,
+        cast(null as varchar) as price_note
     from user_prices
     union all
     select
@@ -28,7 +30,9 @@ final as (
         cast(shipped_prices.price_per_kg as decimal(38, 12)) as price_per_kg,
         shipped_prices.currency,
         shipped_prices.source as price_source,
-        true as is_indicative
+        true as is_indicative,
+        shipped_prices.confidence,
+        shipped_prices.note as price_note
     from shipped_prices
     cross join user_supplied
     where not user_supplied.is_supplied

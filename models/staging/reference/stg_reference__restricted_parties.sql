@@ -20,7 +20,9 @@ final as (
         listed_on,
         delisted_on,
         source_ref,
-        'reference/restricted_parties.csv' as entry_origin
+        'reference/restricted_parties.csv' as entry_origin,
+        'user_supplied' as confidence,
+        cast(null as varchar) as entry_note
     from user_entries
     union all
     select
@@ -33,7 +35,9 @@ final as (
         shipped_entries.listed_on,
         shipped_entries.delisted_on,
         shipped_entries.source_ref,
-        'shipped: seeds/parties/restricted_party_entries.csv' as entry_origin
+        'shipped: seeds/parties/restricted_party_entries.csv' as entry_origin,
+        shipped_entries.confidence,
+        shipped_entries.note as entry_note
     from shipped_entries
     where not exists (
             select 1 from user_entries
