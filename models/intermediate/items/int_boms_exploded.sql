@@ -33,7 +33,7 @@ paths as (
         0 as depth,
         [root_item_id] as path_item_ids,
         cast([] as varchar []) as path_bom_line_ids,
-        cast(1 as decimal(38, 18)) as quantity_per_root,
+        cast(1 as decimal(38, 12)) as quantity_per_root,
         date '0001-01-01' as path_valid_from,
         date '9999-12-31' as path_valid_to,
         false as is_cycle
@@ -48,8 +48,7 @@ paths as (
         paths.depth + 1 as depth,
         list_append(paths.path_item_ids, bom_lines.component_item_id) as path_item_ids,
         list_append(paths.path_bom_line_ids, bom_lines.bom_line_id) as path_bom_line_ids,
-        cast(paths.quantity_per_root * cast(bom_lines.quantity_per as decimal(38, 12)) as decimal(38, 18))
-            as quantity_per_root,
+        {{ decimal_multiply('paths.quantity_per_root', 'bom_lines.quantity_per') }} as quantity_per_root,
         greatest(paths.path_valid_from, bom_lines.valid_from) as path_valid_from,
         least(paths.path_valid_to, bom_lines.valid_to) as path_valid_to,
         list_contains(paths.path_item_ids, bom_lines.component_item_id) as is_cycle
