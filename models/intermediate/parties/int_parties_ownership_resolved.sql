@@ -210,6 +210,41 @@ controlled_{{ round }} as materialized (
 ),
 {% endfor %}
 
+-- Adjacent intervals on which nothing about the party's control changed are merged.
+controlled_islands as (
+    select
+        *,
+        sum(case when is_new_island then 1 else 0 end) over (
+            partition by party_id order by interval_from rows unbounded preceding
+        ) as island_number
+    from (
+        select
+            *,
+            coalesce(
+                lag(interval_until) over control_window != interval_from
+                or lag(control_chain) over control_window != control_chain
+                or lag(control_pct) over control_window != control_pct,
+                true
+            ) as is_new_island
+        from controlled_{{ max_depth }}
+        where control_depth > 0
+        window control_window as (partition by party_id order by interval_from)
+    ) as controlled_intervals
+),
+
+controlled_merged as (
+    select
+        party_id,
+        min(interval_from) as interval_from,
+        max(interval_until) as interval_until,
+        any_value(control_depth) as control_depth,
+        any_value(control_pct) as control_pct,
+        any_value(controlling_entry_ids) as controlling_entry_ids,
+        any_value(control_chain) as control_chain
+    from controlled_islands
+    group by party_id, island_number
+),
+
 final as (
     select
         party_id || '@' || strftime(interval_from, '%Y-%m-%d') as ownership_control_id,
@@ -230,8 +265,7 @@ final as (
         'Controlled in aggregate (>= {{ control_pct }} %): ' || control_chain || '.'
         {%- endif %}
             as ownership_explanation
-    from controlled_{{ max_depth }}
-    where control_depth > 0
+    from controlled_merged
 )
 
 select * from final

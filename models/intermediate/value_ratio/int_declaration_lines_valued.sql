@@ -88,14 +88,13 @@ denominators as (
         case
             when lines.line_value > 0 then lines.line_value
             when lines.standard_cost is null or lines.standard_cost = 0 then null
-            when lines.standard_cost_currency = lines.currency or lines.standard_cost_currency is null
-                then {{ decimal_multiply('lines.standard_cost', 'lines.quantity') }}
-            when lines.standard_cost_currency = 'EUR'
-                then {{ decimal_multiply(decimal_multiply('lines.standard_cost', 'lines.quantity'), 'to_fx.units_per_eur') }}
-            else cast(
-                cast({{ decimal_multiply(decimal_multiply('lines.standard_cost', 'lines.quantity'), 'to_fx.units_per_eur') }}
-                as double) / cast(from_fx.units_per_eur as double) as decimal(38, 12)
-            )
+            else {{ fx_convert(
+                decimal_multiply('lines.standard_cost', 'lines.quantity'),
+                "coalesce(lines.standard_cost_currency, lines.currency)",
+                'lines.currency',
+                'from_fx.units_per_eur',
+                'to_fx.units_per_eur',
+            ) }}
         end as comparison_value,
         lines.line_value = 0
         and lines.standard_cost_currency != lines.currency

@@ -94,25 +94,11 @@ final as (
         needs_conversion,
         is_fx_missing,
         -- per unit of the item, in the line currency
-        case
-            when cn_part1_value_per_unit is null then null
-            when not needs_conversion then cn_part1_value_per_unit
-            when currency = 'EUR' then {{ decimal_multiply('cn_part1_value_per_unit', 'to_units_per_eur') }}
-            else cast(
-                cast({{ decimal_multiply('cn_part1_value_per_unit', 'to_units_per_eur') }} as double)
-                / cast(from_units_per_eur as double) as decimal(38, 12)
-            )
-        end as cn_part1_value_per_unit_line_currency,
+        {{ fx_convert('cn_part1_value_per_unit', 'currency', 'line_currency', 'from_units_per_eur', 'to_units_per_eur') }}
+            as cn_part1_value_per_unit_line_currency,
         -- bound on the conversion error per unit (0 where the conversion is exact)
-        case
-            when needs_conversion and currency != 'EUR' and cn_part1_value_per_unit is not null
-                then cast(
-                    abs(cast(cn_part1_value_per_unit as double))
-                    * cast(to_units_per_eur as double) / cast(from_units_per_eur as double) * 1e-14 + 1e-12
-                    as decimal(38, 12)
-                )
-            else 0
-        end as conversion_error_bound_per_unit
+        {{ fx_error_bound('cn_part1_value_per_unit', 'currency', 'line_currency', 'from_units_per_eur', 'to_units_per_eur') }}
+            as conversion_error_bound_per_unit
     from converted
 )
 
