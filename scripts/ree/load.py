@@ -86,7 +86,12 @@ def discover(landing: Path) -> tuple[dict[str, list[Path]], list[Path]]:
         if files:
             found[ex.path] = files
             claimed.update(files)
-    strays = sorted(p for p in landing.rglob("*.csv") if p not in claimed)
+    # A CSV in a source-system folder that no extract claims is reported (a typo in a file
+    # name must not go unnoticed); files elsewhere in the landing folder are not ours.
+    systems = {ex.system for ex in contract.EXTRACTS}
+    strays = sorted(
+        p for s in systems if (landing / s).is_dir() for p in (landing / s).rglob("*.csv") if p not in claimed
+    )
     return found, strays
 
 

@@ -48,7 +48,7 @@ from ree import contract
 
 FIRST_EXPORT = dt.date(2025, 1, 1)
 LAST_EXPORT = dt.date(2026, 12, 31)
-CHUNK_ROWS = 20_000  # declaration rows handed to csv.writerows at a time
+CHUNK_ROWS = 20_000  # declaration lines built before one write
 
 # Rough units per EUR, to price things consistently across currencies (not reference data).
 FX = {"EUR": 1.0, "USD": 1.10, "JPY": 162.0, "CNY": 7.85, "KRW": 1480.0, "GBP": 0.85, "CHF": 0.95}
@@ -156,7 +156,8 @@ LEVEL_TEMPLATES = {
         ("Electric vehicle drive unit", "8501530000"), ("Storage server 2U", "8471500000"),
         ("CNC machining centre", "8457101000"), ("Wind turbine generator kit", "8502310000"),
         ("Infusion pump", "9018908400"), ("Agricultural drone", "8806930000"), ("Collaborative robot", "847950"),
-        ("Hearing aid", "9021400000"), ("Electric scooter", "8711600000"), ("Semiconductor wafer handler", "8486400000")),
+        ("Hearing aid", "9021400000"), ("Electric scooter", "8711600000"),
+        ("Semiconductor wafer handler", "8486400000")),
     1: (("Servo drive module", "8504409500"), ('HDD 3.5" 20 TB', "8471701000"), ("MRI gradient module", "9018139000"),
         ("E-axle module", "8708509900"), ("Robot joint module", "8483409000"), ("Pitch drive unit", "8503009900"),
         ("Drone propulsion module", "8807300000"), ("Elevator traction machine", "8428909000"),
@@ -171,7 +172,6 @@ LEVEL_TEMPLATES = {
         ("Loudspeaker driver", "8518290000"), ("Magnetic coupling", "8505200000"),
         ("Read/write head stack", "8473302000"), ("Gradient coil segment", "9018909000")),
 }
-LEVEL_NAMES = {0: "finished good", 1: "module", 2: "sub-assembly", 3: "part"}
 
 END_USES = (  # (end_use_code, end_use_statement, weight)
     ("civil", "", 40), ("civil", "industrial automation", 12), ("civil", "automotive traction motors", 8),
@@ -806,7 +806,8 @@ class World:
                     "chinese_re_technology": it.chinese_re_technology if rng.random() < 0.8 else rng.choice(("Y", "")),
                 }
                 for line_no, values in enumerate(self._certificate_lines(it, doc, cur, origins), start=1):
-                    rows.append(_row("certificates/material_declarations", {**common, **values, "line_no": str(line_no)}))
+                    values = {**common, **values, "line_no": str(line_no)}
+                    rows.append(_row("certificates/material_declarations", values))
                 if valid_to is None or rng.random() < 0.25:
                     break  # open-ended, or not renewed (expired: later exports find no valid document)
                 gap = 1 if rng.random() < 0.8 else rng.randrange(10, 60)
@@ -1014,7 +1015,8 @@ def _party_name(rng: random.Random, country: str, ptype: str) -> tuple[str, str,
         return name, "", ""
     aliases = ""
     if country == "CN":
-        (ce, cl), (be, bl), (se, sl) = (rng.choice(_CN["cities"]), rng.choice(_CN["brands"]), rng.choice(_CN["sectors"]))
+        (ce, cl), (be, bl) = rng.choice(_CN["cities"]), rng.choice(_CN["brands"])
+        se, sl = rng.choice(_CN["sectors"])
         name, local = f"{ce} {be} {se} Co., Ltd.", f"{cl}{bl}{sl}有限公司"
         if rng.random() < 0.3:
             aliases = f"{be} {se}|{be[0]}{''.join(w[0] for w in se.split())}"
@@ -1095,11 +1097,7 @@ class _Declarations:
             self.by_country.setdefault(p.country, []).append(p)
         self.consignees = {c: _cum([(p.party_id, p.weight * (0.1 if p.party_type == "individual" else 1))
                                     for p in ps]) for c, ps in self.by_country.items()}
-        self.end_uses = _cum([((c, s), w) for c, s, w in END_USES])
         self.n_lines = _cum(LINES_PER_DECLARATION)
-        self.entities = _cum([(e, e[3]) for e in ENTITIES])
-        self.currencies = {e[0]: _cum(e[2]) for e in ENTITIES}
-        self.destinations = {e[0]: _cum([(c, w) for c, w in DESTINATIONS if c != e[1]]) for e in ENTITIES}
         self.pools = {e[0]: self._pool(e[1]) for e in ENTITIES}
         self.cur_index = {c: i for i, c in enumerate(sorted(FX))}
         self.variants: dict[int, list[tuple[str, str]]] = {}
@@ -1314,7 +1312,8 @@ class _Declarations:
             decl("2026-04-16", "LE-DE01", "EUR", "US", us, s["aurora_subsub"], "civil", "", [(fg, 2, "", False)]),
             decl("2026-04-17", "LE-VN01", "USD", "US", s["aggregate"], s["aggregate"], "civil", "", [
                 (part1_magnet, 20, "", False)]),
-            decl("2026-05-05", "LE-JP01", "JPY", "US", s["kestrel"], s["kestrel"], "civil", "", [(module, 8, "", False)]),
+            decl("2026-05-05", "LE-JP01", "JPY", "US", s["kestrel"], s["kestrel"], "civil", "", [
+                (module, 8, "", False)]),
             decl("2026-05-06", "LE-JP01", "JPY", "US", s["aurora_fp"], s["aurora_fp"], "civil", "", [
                 (module, 9, "", False)]),
             decl("2026-05-07", "LE-MX01", "USD", "CA", s["granite_fp"], s["granite_fp"], "civil", "", [
@@ -1358,7 +1357,8 @@ def _licence_rows(world: World, parties_by_country, rng: random.Random, stamp: _
         qty = "" if general or rng.random() < 0.3 else str(rng.choice((100, 500, 1000, 5000, 20000)))
         value = "" if rng.random() < 0.3 else _money(rng.choice((1e4, 5e4, 2e5, 1e6)) * FX[cur], cur)
         rows.append(_row("licences/licences", {
-            "licence_id": f"LIC{i + 1:05d}", "licence_number": f"{vf.year}{'TY' if general else 'LD'}{rng.randrange(10**6):06d}",
+            "licence_id": f"LIC{i + 1:05d}",
+            "licence_number": f"{vf.year}{'TY' if general else 'LD'}{rng.randrange(10**6):06d}",
             "licence_type": "general" if general else "individual", "holder_entity_id": ent_id, "item_id": item,
             "destination_country": dest, "end_user_party_id": end_user, "quantity_authorised": qty,
             "value_authorised": value, "currency": cur if value else "", "valid_from": _d(vf), "valid_to": _d(vt),

@@ -45,9 +45,9 @@ pattern_matches as (
         case
             when statement_patterns.pattern_kind = 'number_threshold'
                 then try_cast(
-                    nullif(regexp_extract(distinct_statements.end_use_statement, statement_patterns.pattern, 1), '')
-                    as decimal(38, 12)
-                )
+                        nullif(regexp_extract(distinct_statements.end_use_statement, statement_patterns.pattern, 1), '')
+                        as decimal(38, 12)
+                    )
         end as extracted_number
     from distinct_statements
     inner join statement_patterns
@@ -126,7 +126,8 @@ final as (
         lines_resolved.end_use_statement_number,
         end_use_codes.end_use_category,
         coalesce(end_use_codes.end_use_outcome, 'standard') as end_use_outcome,
-        coalesce(end_use_codes.outcome_precedence, standard_precedence.outcome_precedence) as end_use_outcome_precedence,
+        coalesce(end_use_codes.outcome_precedence, standard_precedence.outcome_precedence)
+            as end_use_outcome_precedence,
         end_use_codes.rule_ref as end_use_rule_ref,
         lines_resolved.end_use_code_resolved is null or end_use_codes.end_use_code is null as is_end_use_unclear,
         coalesce(

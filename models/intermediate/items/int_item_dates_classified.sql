@@ -19,11 +19,17 @@ certificate_lines as (
     select * from {{ ref('stg_certificates__material_declarations') }}
 ),
 
+-- each item on each date it is exported, and every item on as_of_date (for dim_items)
 item_dates as (
     select distinct
         item_id,
         export_date
     from declarations
+    union
+    select
+        item_id,
+        {{ as_of_date() }} as export_date
+    from items
 ),
 
 dated_nodes as (

@@ -32,10 +32,16 @@ ownership_cycles as (
 ),
 
 party_dates as (
-    select consignee_party_id as party_id, export_date from declarations
+    select
+        consignee_party_id as party_id,
+        export_date
+    from declarations
     where consignee_party_id is not null
     union
-    select end_user_party_id as party_id, export_date from declarations
+    select
+        end_user_party_id as party_id,
+        export_date
+    from declarations
     where end_user_party_id is not null
 ),
 
@@ -208,9 +214,12 @@ lines_joined as (
                     || coalesce(end_user.party_explanation, 'no party id on the line (missing_party), review.')
                 )
         end as screening_explanation_parties,
-        case when end_user.party_type = 'military' then
-            ' End user ' || declarations.end_user_party_id || ' is a military end user (party_type military).'
-        else '' end as military_explanation
+        case
+            when end_user.party_type = 'military'
+                then ' End user ' || declarations.end_user_party_id
+                    || ' is a military end user (party_type military).'
+            else ''
+        end as military_explanation
     from declarations
     left join party_date_statuses as consignee
         on

@@ -152,13 +152,13 @@ reached_{{ round }} as (
         active_edges.owned_party_id as party_id,
         active_edges.interval_from,
         active_edges.interval_until,
-        {%- if ownership_mode == 'chain' %}
-        max(active_edges.ownership_pct) as control_pct,
-        arg_max(owners.controlling_entry_ids, active_edges.ownership_pct) as controlling_entry_ids,
-        arg_max(
-            owners.control_chain || ' → ' || {{ pct_text }} || ' % → ', active_edges.ownership_pct
-        ) as control_chain
-        {%- else %}
+    {%- if ownership_mode == 'chain' %}
+    max(active_edges.ownership_pct) as control_pct,
+    arg_max(owners.controlling_entry_ids, active_edges.ownership_pct) as controlling_entry_ids,
+    arg_max(
+        owners.control_chain || ' → ' || {{ pct_text }} || ' % → ', active_edges.ownership_pct
+    ) as control_chain
+    {%- else %}
         sum(active_edges.ownership_pct) as control_pct,
         list_sort(list_distinct(flatten(list(owners.controlling_entry_ids)))) as controlling_entry_ids,
         string_agg(
@@ -172,12 +172,12 @@ reached_{{ round }} as (
             active_edges.owner_party_id = owners.party_id
             and active_edges.interval_from = owners.interval_from
     where not exists (
-        select 1
-        from controlled_{{ round - 1 }} as known
-        where
-            known.party_id = active_edges.owned_party_id
-            and known.interval_from = active_edges.interval_from
-    )
+            select 1
+            from controlled_{{ round - 1 }} as known
+            where
+                known.party_id = active_edges.owned_party_id
+                and known.interval_from = active_edges.interval_from
+        )
     group by active_edges.owned_party_id, active_edges.interval_from, active_edges.interval_until
     having {% if ownership_mode == 'chain' %}max{% else %}sum{% endif %}(active_edges.ownership_pct)
         >= {{ control_pct }}

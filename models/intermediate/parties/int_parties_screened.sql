@@ -81,20 +81,26 @@ best_matches as (
     select *
     from name_matches
     qualify row_number() over (
-        partition by party_id, entry_id
-        order by
-            match_score desc,
-            party_name_kind = 'name' desc,
-            entry_name_kind = 'name' desc,
-            party_name_matched,
-            entry_name_matched
-    ) = 1
+            partition by party_id, entry_id
+            order by
+                match_score desc,
+                party_name_kind = 'name' desc,
+                entry_name_kind = 'name' desc,
+                party_name_matched,
+                entry_name_matched asc
+        ) = 1
 ),
 
 candidate_pairs as (
-    select party_id, entry_id from best_matches
+    select
+        party_id,
+        entry_id
+    from best_matches
     union
-    select party_id, entry_id from screening_decisions
+    select
+        party_id,
+        entry_id
+    from screening_decisions
 ),
 
 candidates as (
