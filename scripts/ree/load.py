@@ -104,6 +104,9 @@ def file_digest(path: Path, rel: str) -> tuple[str, int]:
     with path.open("rb") as fh:
         while block := fh.read(1 << 20):
             digest.update(block)
+            if b"\x00" in block:
+                nul_line = line + block[: block.index(b"\x00")].count(b"\n")
+                raise LoadError(rel, f"not parseable as CSV: binary content (a NUL byte at line {nul_line})")
             try:
                 decoder.decode(block)
             except UnicodeDecodeError as err:
@@ -474,7 +477,7 @@ def run(landing: Path, progress=None) -> tuple[str | None, dict[str, ExtractStat
             os.rename(incoming, batches / batch_id)  # the one step that makes the batch visible
             shutil.rmtree(raw / "_incoming", ignore_errors=True)
         except BaseException:
-            shutil.rmtree(incoming, ignore_errors=True)
+            shutil.rmtree(raw / "_incoming", ignore_errors=True)
             raise
         write_report(batch_id, landing, stats, notes)
         return batch_id, stats, notes

@@ -26,12 +26,12 @@ SOURCE_FILE = "_source_file"
 
 # Decimal text: digits, optional fraction, no sign, no exponent, no thousands separator.
 # At most 26 integer and 12 fraction digits: what the raw zone's decimal(38, 12) holds exactly.
-_DEC = r"[0-9]{1,26}(\.[0-9]{1,12})?"
-_ZERO = r"0+(\.0+)?"
-DATE_RE = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+_DEC = r"[0-9]{1,26}(?:\.[0-9]{1,12})?"
+_ZERO = r"0+(?:\.0+)?"
+DATE_RE = r"^[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])$"
 TIMESTAMP_RE = (
-    r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
-    r"([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,9})?)?(Z|[+-]([01][0-9]|2[0-3]):?[0-5][0-9])?)?$"
+    r"^[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+    r"(?:[T ](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,9})?)?(?:Z|[+-](?:[01][0-9]|2[0-3]):?[0-5][0-9])?)?$"
 )
 INTEGER_RE = r"^[0-9]+$"
 
@@ -39,10 +39,10 @@ INTEGER_RE = r"^[0-9]+$"
 def decimal_regex(column: Column) -> tuple[str, str]:
     """The regex a decimal column's text must match, and the reason when it does not."""
     if column.low == 0 and column.high == 100 and column.low_inclusive:
-        return rf"^(100(\.0{{1,12}})?|[0-9]{{1,2}}(\.[0-9]{{1,12}})?)$", "not a decimal between 0 and 100"
+        return rf"^(?:100(?:\.0{{1,12}})?|[0-9]{{1,2}}(?:\.[0-9]{{1,12}})?)$", "not a decimal between 0 and 100"
     if column.low == 0 and column.high == 100:
         return (
-            rf"^(?!{_ZERO}$)(100(\.0{{1,12}})?|[0-9]{{1,2}}(\.[0-9]{{1,12}})?)$",
+            rf"^(?!{_ZERO}$)(?:100(?:\.0{{1,12}})?|[0-9]{{1,2}}(?:\.[0-9]{{1,12}})?)$",
             "not a decimal greater than 0 and at most 100",
         )
     if column.low == 0 and not column.low_inclusive:
