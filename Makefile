@@ -32,6 +32,7 @@ build: install
 	$(BIN)/ree build
 
 lint: install
+	mkdir -p $(REE_WAREHOUSE_DIR)  # the dbt templater opens the DuckDB file
 	$(BIN)/sqlfluff lint models macros tests/dbt analyses snapshots --processes 2
 
 pytest: install

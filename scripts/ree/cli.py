@@ -42,6 +42,35 @@ def summary() -> None:
 
 
 @app.command()
+def publish() -> None:
+    """Publish the marts (Parquet + a read-only serving DuckDB file) after a green build, atomically."""
+    from ree.publish import main as run_publish
+
+    raise typer.Exit(run_publish())
+
+
+@app.command()
+def report(
+    period: str = typer.Option(..., "--period", help="YYYY-MM or YYYY-Qn"),
+    compare_previous: bool = typer.Option(False, "--compare-previous", help="add the change against the previous period"),
+) -> None:
+    """Write the periodic regulatory exposure report (HTML and PDF) from the published serving copy."""
+    from ree.report import main as run_report
+
+    raise typer.Exit(run_report(period, compare_previous))
+
+
+@app.command()
+def notices(
+    shipment: str = typer.Option(None, "--shipment", help="a shipment_line_id or declaration_id; default: all"),
+) -> None:
+    """Write one Declaration of Compliance (Chinese and English; HTML and PDF) per open or overdue notice."""
+    from ree.notices import main as run_notices
+
+    raise typer.Exit(run_notices(shipment))
+
+
+@app.command()
 def sample(
     out: Path = typer.Option(..., "--out", help="folder to write the landing into"),
     lines: int = typer.Option(10_000, "--lines", help="export declaration lines to generate"),

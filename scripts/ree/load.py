@@ -28,6 +28,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ree import contract, paths
 from ree.contract import Extract
@@ -131,7 +132,7 @@ def file_digest(path: Path, rel: str) -> tuple[str, int]:
 @dataclass
 class ParsedFile:
     rel: str
-    columns: dict[str, list]  # contract column -> values (normalised text or None)
+    columns: dict[str, pa.Array]  # contract column -> values (normalised text or null)
     row_numbers: list[int]
     rejections: list[Finding]  # rows that could not be read as a record of the header's width
 
@@ -158,9 +159,9 @@ def parse_file(path: Path, rel: str, ex: Extract) -> ParsedFile:
                 f"missing required column(s) {', '.join(missing)} "
                 f"(header has: {', '.join(names)}; see contracts/raw_extracts.md)",
             )
-        index = {c: names.index(c) for c in ex.column_names}
+        index = [names.index(c) for c in ex.column_names]
         width = len(names)
-        columns: dict[str, list] = {c: [] for c in ex.column_names}
+        records: list[list[str]] = []
         row_numbers: list[int] = []
         rejections: list[Finding] = []
         start = 2
@@ -168,22 +169,24 @@ def parse_file(path: Path, rel: str, ex: Extract) -> ParsedFile:
             for record in reader:
                 line = start
                 start = reader.line_num + 1
-                if not record or (len(record) == 1 and not record[0].strip()):
+                if len(record) == width:
+                    records.append(record)
+                    row_numbers.append(line)
+                elif not record or (len(record) == 1 and not record[0].strip()):
                     continue  # blank line
-                if len(record) != width:
+                else:
                     rejections.append(
                         Finding(line, rel, "", ",".join(record)[:500], f"row has {len(record)} fields, header has {width}")
                     )
-                    continue
-                row_numbers.append(line)
-                for name, pos in index.items():
-                    value = record[pos].strip()
-                    if not value:
-                        columns[name].append(None)
-                    else:
-                        columns[name].append(value.upper() if name in upper else value)
         except csv.Error as err:
             raise LoadError(rel, f"not parseable as CSV near line {start}: {err}") from None
+    # Normalise column-wise in Arrow (C++), not field by field in Python.
+    by_position = list(zip(*records, strict=True)) if records else [() for _ in names]
+    columns: dict[str, pa.Array] = {}
+    for name, pos in zip(ex.column_names, index, strict=True):
+        values = pc.utf8_trim_whitespace(pa.array(by_position[pos], type=pa.string()))
+        values = pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+        columns[name] = pc.utf8_upper(values) if name in upper else values
     return ParsedFile(rel, columns, row_numbers, rejections)
 
 
@@ -211,16 +214,16 @@ def process_frame(
     ex: Extract, parsed: list[ParsedFile], batch_id: str, out_dir: Path, part: int, stats: ExtractStats
 ) -> None:
     """Validate a group of whole files of one extract and write the valid rows as one Parquet part."""
-    data = {c: [] for c in ex.column_names}
-    files, rows = [], []
-    for pf in parsed:
-        for c in ex.column_names:
-            data[c].extend(pf.columns[c])
-        files.extend([pf.rel] * len(pf.row_numbers))
-        rows.extend(pf.row_numbers)
-    frame = pd.DataFrame({c: pd.array(v, dtype="string[pyarrow]") for c, v in data.items()})
-    frame[SOURCE_FILE] = pd.array(files, dtype="string[pyarrow]")
-    frame[ROW_NUMBER] = pd.array(rows, dtype="int64")
+    table = pa.table(
+        {
+            **{c: pa.chunked_array([pf.columns[c] for pf in parsed], type=pa.string()) for c in ex.column_names},
+            SOURCE_FILE: pa.chunked_array(
+                [pa.array([pf.rel] * len(pf.row_numbers), type=pa.string()) for pf in parsed], type=pa.string()
+            ),
+            ROW_NUMBER: pa.chunked_array([pa.array(pf.row_numbers, type=pa.int64()) for pf in parsed], type=pa.int64()),
+        }
+    )
+    frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
 
     # An identical repeat of a row within one file says nothing new: keep the first.
     identical = frame.duplicated(subset=[SOURCE_FILE, *ex.column_names], keep="first")
@@ -235,9 +238,11 @@ def process_frame(
         findings += verdict.findings
         _merge_gx_results(stats, verdict.results)
 
-    rejected = {(f.source_file, f.row_number) for f in findings}
-    keep = ~pd.Series(list(zip(frame[SOURCE_FILE], frame[ROW_NUMBER], strict=True)), dtype=object).isin(rejected)
-    valid = frame.loc[keep.values] if len(frame) else frame
+    rejected = pd.MultiIndex.from_tuples(
+        {(f.source_file, f.row_number) for f in findings}, names=[SOURCE_FILE, ROW_NUMBER]
+    )
+    keep = ~pd.MultiIndex.from_arrays([frame[SOURCE_FILE], frame[ROW_NUMBER]]).isin(rejected)
+    valid = frame.loc[keep] if len(frame) else frame
 
     typed_sql, failure_sql = _cast_sql(ex)
     con = duckdb.connect()
