@@ -51,7 +51,7 @@ def publish() -> None:
 
 @app.command()
 def report(
-    period: str = typer.Option(..., "--period", help="YYYY-MM or YYYY-Qn"),
+    period: str = typer.Option(..., "--period", help="YYYY-MM, YYYY-Qn, or `busiest` (the month with most lines)"),
     compare_previous: bool = typer.Option(False, "--compare-previous", help="add the change against the previous period"),
 ) -> None:
     """Write the periodic regulatory exposure report (HTML and PDF) from the published serving copy."""

@@ -56,9 +56,9 @@ chosen as (
     select *
     from candidates
     qualify row_number() over (
-        partition by shipment_line_id
-        order by specificity desc, valid_to asc, licence_id asc
-    ) = 1
+            partition by shipment_line_id
+            order by specificity desc, valid_to asc, licence_id asc
+        ) = 1
 ),
 
 drawn as (
@@ -102,7 +102,9 @@ final as (
         drawn.value_authorised_currency,
         case
             when drawn.licence_id is null then false
-            when drawn.quantity_authorised is not null and drawn.cumulative_quantity > drawn.quantity_authorised then false
+            when
+                drawn.quantity_authorised is not null and drawn.cumulative_quantity > drawn.quantity_authorised
+                then false
             when drawn.value_authorised is not null and drawn.value_drawn is null then false
             when drawn.value_authorised is not null and drawn.cumulative_value > drawn.value_authorised then false
             else true
@@ -110,15 +112,15 @@ final as (
         case
             when drawn.licence_id is null
                 then 'no licence of ' || needing.exporter_entity_id || ' covers this item, destination and end user on '
-                || cast(needing.export_date as varchar)
+                    || (needing.export_date)::varchar
             when drawn.quantity_authorised is not null and drawn.cumulative_quantity > drawn.quantity_authorised
-                then 'licence ' || drawn.licence_id || ' is exhausted: ' || cast(drawn.cumulative_quantity as varchar)
-                || ' drawn in shipment order against ' || cast(drawn.quantity_authorised as varchar) || ' authorised'
+                then 'licence ' || drawn.licence_id || ' is exhausted: ' || (drawn.cumulative_quantity)::varchar
+                    || ' drawn in shipment order against ' || (drawn.quantity_authorised)::varchar || ' authorised'
             when drawn.value_authorised is not null and drawn.value_drawn is null
                 then 'licence ' || drawn.licence_id || ': no FX rate to draw its value'
             when drawn.value_authorised is not null and drawn.cumulative_value > drawn.value_authorised
-                then 'licence ' || drawn.licence_id || ' is exhausted: value ' || cast(drawn.cumulative_value as varchar)
-                || ' ' || drawn.value_authorised_currency || ' drawn against ' || cast(drawn.value_authorised as varchar)
+                then 'licence ' || drawn.licence_id || ' is exhausted: value ' || (drawn.cumulative_value)::varchar
+                    || ' ' || drawn.value_authorised_currency || ' drawn against ' || (drawn.value_authorised)::varchar
             else 'covered by licence ' || drawn.licence_id
         end as licence_explanation
     from needing

@@ -186,23 +186,20 @@ outcomes as (
 requirements as (
     select
         outcomes.*,
-        {% for view, column in [('legal', 'licence_requirement_legal'), ('as_published', 'licence_requirement_as_published')] %}
-        case
-            when outcomes.basis_in_force_{{ view }} is null then 'not_required'
-            -- Art. 5: humanitarian end uses need no licence but a report (No. 61 only)
-            when outcomes.basis_in_force_{{ view }} like '61-%' and outcomes.end_use_outcome = 'humanitarian_notify'
-                then 'exempt_notify'
-            else 'required'
-        end as {{ column }}{{ ',' if not loop.last }}
-        {% endfor %}
+        {{ licence_requirement('outcomes.basis_in_force_legal', 'outcomes.end_use_outcome') }}
+            as licence_requirement_legal,
+        {{ licence_requirement('outcomes.basis_in_force_as_published', 'outcomes.end_use_outcome') }}
+            as licence_requirement_as_published
     from outcomes
 ),
 
 final as (
     select
         *,
-        {% if var('apply_suspensions') %}licence_requirement_legal{% else %}licence_requirement_as_published{% endif %}
-            as licence_requirement
+        case
+            when {{ 'true' if var('apply_suspensions') else 'false' }} then licence_requirement_legal
+            else licence_requirement_as_published
+        end as licence_requirement
     from requirements
 )
 

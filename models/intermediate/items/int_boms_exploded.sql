@@ -30,9 +30,9 @@ paths as (
         root_item_id,
         root_item_id as node_item_id,
         cast(null as varchar) as parent_item_id,
-        0 as depth,
+        0 as bom_depth,
         [root_item_id] as path_item_ids,
-        cast([] as varchar []) as path_bom_line_ids,
+        cast([] as varchar[]) as path_bom_line_ids,
         cast(1 as decimal(38, 12)) as quantity_per_root,
         date '0001-01-01' as path_valid_from,
         date '9999-12-31' as path_valid_to,
@@ -45,7 +45,7 @@ paths as (
         paths.root_item_id,
         bom_lines.component_item_id as node_item_id,
         bom_lines.parent_item_id,
-        paths.depth + 1 as depth,
+        paths.bom_depth + 1 as bom_depth,
         list_append(paths.path_item_ids, bom_lines.component_item_id) as path_item_ids,
         list_append(paths.path_bom_line_ids, bom_lines.bom_line_id) as path_bom_line_ids,
         {{ decimal_multiply('paths.quantity_per_root', 'bom_lines.quantity_per') }} as quantity_per_root,
@@ -57,7 +57,7 @@ paths as (
         on paths.node_item_id = bom_lines.parent_item_id
     where
         not paths.is_cycle
-        and paths.depth < {{ var('bom_max_depth') }}
+        and paths.bom_depth < {{ var('bom_max_depth') }}
         and greatest(paths.path_valid_from, bom_lines.valid_from) <= least(paths.path_valid_to, bom_lines.valid_to)
 ),
 
@@ -68,7 +68,7 @@ final as (
         root_item_id,
         node_item_id,
         parent_item_id,
-        depth,
+        bom_depth,
         path_item_ids,
         path_bom_line_ids,
         array_to_string(path_item_ids, ' > ') as path_text,
@@ -76,7 +76,7 @@ final as (
         path_valid_from,
         path_valid_to,
         is_cycle,
-        depth = {{ var('bom_max_depth') }} as is_depth_limit_reached
+        bom_depth = {{ var('bom_max_depth') }} as is_depth_limit_reached
     from paths
 )
 

@@ -37,7 +37,7 @@ dated_nodes as (
         item_dates.item_id,
         item_dates.export_date,
         paths.node_item_id,
-        paths.depth,
+        paths.bom_depth,
         paths.path_text,
         paths.is_cycle,
         paths.is_depth_limit_reached,
@@ -55,7 +55,7 @@ dated_nodes as (
 
 -- China-origin RE technology stated on a document valid on the date
 document_technology as (
-    select distinct
+    select
         dated_nodes.node_item_id,
         dated_nodes.export_date,
         first(certificate_lines.certificate_id order by certificate_lines.certificate_id) as certificate_id
@@ -90,18 +90,18 @@ rolled_up as (
     select
         item_id,
         export_date,
-        bool_or(depth > 0 and not is_cycle and direct_part2_category like 'magnet_%') as contains_part2_magnet,
+        bool_or(bom_depth > 0 and not is_cycle and direct_part2_category like 'magnet_%') as contains_part2_magnet,
         first(
-            path_text order by depth, path_text
-        ) filter (where depth > 0 and not is_cycle and direct_part2_category like 'magnet_%') as part2_magnet_path,
-        bool_or(depth > 0 and not is_cycle and is_unclassifiable_magnet) as contains_unclassifiable_magnet,
-        bool_or(depth = 0 and has_technology_evidence) as has_own_technology_evidence,
-        first(technology_evidence) filter (where depth = 0 and has_technology_evidence) as own_technology_evidence,
+            path_text order by bom_depth, path_text
+        ) filter (where bom_depth > 0 and not is_cycle and direct_part2_category like 'magnet_%') as part2_magnet_path,
+        bool_or(bom_depth > 0 and not is_cycle and is_unclassifiable_magnet) as contains_unclassifiable_magnet,
+        bool_or(bom_depth = 0 and has_technology_evidence) as has_own_technology_evidence,
+        first(technology_evidence) filter (where bom_depth = 0 and has_technology_evidence) as own_technology_evidence,
         bool_or(
-            depth > 0 and not is_cycle and direct_part2_category is not null and has_technology_evidence
+            bom_depth > 0 and not is_cycle and direct_part2_category is not null and has_technology_evidence
         ) as has_inner_technology_evidence,
-        first(technology_evidence order by depth, path_text) filter (
-            where depth > 0 and not is_cycle and direct_part2_category is not null and has_technology_evidence
+        first(technology_evidence order by bom_depth, path_text) filter (
+            where bom_depth > 0 and not is_cycle and direct_part2_category is not null and has_technology_evidence
         ) as inner_technology_evidence,
         bool_or(is_cycle) as has_bom_cycle,
         first(path_text order by path_text) filter (where is_cycle) as bom_cycle_path,
@@ -125,7 +125,7 @@ final as (
             when items.direct_part2_category is not null then items.classification_reason
             when '{{ var("part2_scope") }}' = 'broad' and rolled_up.contains_part2_magnet
                 then 'contains a No. 61 Part 2 I.1-3 magnet on the BOM path ' || rolled_up.part2_magnet_path
-                || ': Part 2 I.4 (part2_scope = broad)'
+                    || ': Part 2 I.4 (part2_scope = broad)'
             else items.classification_reason
         end as classification_reason,
         items.direct_part2_category is null

@@ -128,22 +128,26 @@ classified as (
                 then 'material form ' || coalesce(items.material_form, '(none)') || ' is not a known substance code'
             when items.product_form = 'permanent_magnet' and magnets.part2_category is not null
                 then items.magnet_type || ' permanent magnet'
-                || case
-                    when items.magnet_type = 'NdFeB'
-                        then ' whose certificates declare ' || item_composition.declared_elements
-                    else ''
-                end
-                || ': No. 61 Appendix 1 Part 2 ' || magnets.list_ref
-            when items.product_form = 'permanent_magnet' and items.magnet_type = 'NdFeB' and item_composition.item_id is null
-                then 'NdFeB permanent magnet with no certificate stating its composition: cannot tell whether it contains Tb or Dy'
+                    || case
+                        when items.magnet_type = 'NdFeB'
+                            then ' whose certificates declare ' || item_composition.declared_elements
+                        else ''
+                    end
+                    || ': No. 61 Appendix 1 Part 2 ' || magnets.list_ref
+            when items.product_form = 'permanent_magnet'
+                and items.magnet_type = 'NdFeB'
+                and item_composition.item_id is null
+                then 'NdFeB permanent magnet with no certificate stating its composition: '
+                    || 'cannot tell whether it contains Tb or Dy'
             when items.product_form = 'permanent_magnet'
                 then coalesce(items.magnet_type, 'unspecified') || ' permanent magnet'
-                || coalesce(' declaring ' || item_composition.declared_elements, '')
-                || ': not a No. 61 Part 2 I.1-3 magnet material'
+                    || coalesce(' declaring ' || item_composition.declared_elements, '')
+                    || ': not a No. 61 Part 2 I.1-3 magnet material'
             when items.product_form = 'sputtering_target' and target_materials.is_part2_item
                 then items.target_material || ' target: No. 61 Appendix 1 Part 2 ' || target_materials.list_ref
             when items.product_form = 'sputtering_target'
-                then coalesce(items.target_material, 'unspecified') || ' target: not in the No. 61 Part 2 target list (read as published)'
+                then coalesce(items.target_material, 'unspecified')
+                    || ' target: not in the No. 61 Part 2 target list (read as published)'
             else coalesce(items.product_form, 'unspecified') || ' item: classified from its bill of materials'
         end as classification_reason
     from items

@@ -14,9 +14,10 @@ currencies as (
 ),
 
 calendar as (
-    select cast(calendar_day as date) as calendar_date
-    from range(date '{{ var("calendar_start") }}', date '{{ var("calendar_end") }}' + interval 1 day, interval 1 day)
-        as days (calendar_day)
+    select cast(spine.range as date) as calendar_date
+    from
+        range(date '{{ var("calendar_start") }}', date '{{ var("calendar_end") }}' + interval 1 day, interval 1 day)
+            as spine
 ),
 
 currency_days as (

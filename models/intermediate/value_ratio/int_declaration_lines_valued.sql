@@ -151,7 +151,9 @@ final as (
         case when not has_unvalued_content then cn_part1_value_known end as cn_part1_value,
         case
             when comparison_value is not null and comparison_value > 0 and not has_unvalued_content
-                then cast(cast(cn_part1_value_known as double) * 100 / cast(comparison_value as double) as decimal(38, 12))
+                then cast(
+                        cast(cn_part1_value_known as double) * 100 / cast(comparison_value as double) as decimal(38, 12)
+                    )
         end as cn_part1_value_share_pct,
         threshold_content_value,
         -- how far the content may move before the determination flips: >= 0 it meets and

@@ -94,11 +94,13 @@ final as (
         needs_conversion,
         is_fx_missing,
         -- per unit of the item, in the line currency
-        {{ fx_convert('cn_part1_value_per_unit', 'currency', 'line_currency', 'from_units_per_eur', 'to_units_per_eur') }}
-            as cn_part1_value_per_unit_line_currency,
+        {{ fx_convert(
+            'cn_part1_value_per_unit', 'currency', 'line_currency', 'from_units_per_eur', 'to_units_per_eur',
+        ) }} as cn_part1_value_per_unit_line_currency,
         -- bound on the conversion error per unit (0 where the conversion is exact)
-        {{ fx_error_bound('cn_part1_value_per_unit', 'currency', 'line_currency', 'from_units_per_eur', 'to_units_per_eur') }}
-            as conversion_error_bound_per_unit
+        {{ fx_error_bound(
+            'cn_part1_value_per_unit', 'currency', 'line_currency', 'from_units_per_eur', 'to_units_per_eur',
+        ) }} as conversion_error_bound_per_unit
     from converted
 )
 

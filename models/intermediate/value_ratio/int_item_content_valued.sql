@@ -68,18 +68,23 @@ documents_on_date as (
         certificate_lines.certificate_id,
         certificate_lines.document_type,
         certificate_lines.valid_to as document_valid_to
-    from (select distinct node_item_id, export_date from dated_paths) as node_dates
+    from (
+        select distinct
+            node_item_id,
+            export_date
+        from dated_paths
+    ) as node_dates
     inner join certificate_lines
         on
             node_dates.node_item_id = certificate_lines.item_id
             and node_dates.export_date between certificate_lines.valid_from and certificate_lines.valid_to
     qualify row_number() over (
-        partition by node_dates.node_item_id, node_dates.export_date
-        order by
-            certificate_lines.valid_from desc,
-            certificate_lines.issued_on desc nulls last,
-            certificate_lines.certificate_id desc
-    ) = 1
+            partition by node_dates.node_item_id, node_dates.export_date
+            order by
+                certificate_lines.valid_from desc,
+                certificate_lines.issued_on desc nulls last,
+                certificate_lines.certificate_id desc
+        ) = 1
 ),
 
 nodes as (
@@ -140,7 +145,12 @@ delivered_costs as (
         purchase_lines.currency,
         purchase_lines.receipt_date,
         purchase_lines.country_of_origin
-    from (select distinct node_item_id, export_date from counted_nodes) as counted_nodes
+    from (
+        select distinct
+            node_item_id,
+            export_date
+        from counted_nodes
+    ) as counted_nodes
     asof inner join purchase_lines
         on
             counted_nodes.node_item_id = purchase_lines.item_id
@@ -156,7 +166,11 @@ part1_material_origins as (
         case
             when bool_and(certificate_lines.mass_g_per_unit is not null) and sum(certificate_lines.mass_g_per_unit) > 0
                 then
-                    sum(case when certificate_lines.origin_country = 'CN' then certificate_lines.mass_g_per_unit else 0 end)
+                    sum(
+                        case
+                            when certificate_lines.origin_country = 'CN' then certificate_lines.mass_g_per_unit else 0
+                        end
+                    )
                     / sum(certificate_lines.mass_g_per_unit)  -- a fraction for display; the value below stays decimal
             when bool_or(certificate_lines.origin_country = 'CN') then 1
             else 0
@@ -167,7 +181,13 @@ part1_material_origins as (
         string_agg(
             distinct certificate_lines.certificate_id || '#' || cast(certificate_lines.line_no as varchar), ', '
         ) as document_refs
-    from (select distinct node_item_id, export_date from counted_nodes where is_part1_material) as counted_nodes
+    from (
+        select distinct
+            node_item_id,
+            export_date
+        from counted_nodes
+        where is_part1_material
+    ) as counted_nodes
     inner join certificate_lines
         on
             counted_nodes.node_item_id = certificate_lines.item_id
@@ -259,7 +279,8 @@ document_contributions as (
         document_lines.quantity_per_root,
         case
             when document_lines.content_value_per_unit is not null then 'stated_content_value'
-            when document_lines.document_type = 'compliance_notice' and document_lines.declared_value_share_pct is not null
+            when document_lines.document_type = 'compliance_notice'
+                and document_lines.declared_value_share_pct is not null
                 then 'compliance_notice_share'
             when document_lines.mass_g_per_unit is not null then 'mass_x_reference_price'
             else 'no_value_basis'
@@ -276,14 +297,20 @@ document_contributions as (
         case
             when document_lines.content_value_per_unit is not null
                 then document_lines.content_value_per_unit
-            when document_lines.document_type = 'compliance_notice' and document_lines.declared_value_share_pct is not null
-                then {{ decimal_multiply(decimal_multiply('document_lines.declared_value_share_pct', 'delivered_costs.unit_price'), '0.01') }}
+            when document_lines.document_type = 'compliance_notice'
+                and document_lines.declared_value_share_pct is not null
+                then {{ decimal_multiply(
+                    decimal_multiply('document_lines.declared_value_share_pct', 'delivered_costs.unit_price'), '0.01',
+                ) }}
             when document_lines.mass_g_per_unit is not null
-                then {{ decimal_multiply(decimal_multiply('document_lines.mass_g_per_unit', 'prices.price_per_kg'), '0.001') }}
+                then {{ decimal_multiply(
+                    decimal_multiply('document_lines.mass_g_per_unit', 'prices.price_per_kg'), '0.001',
+                ) }}
         end as value_per_component_unit,
         case
             when document_lines.content_value_per_unit is not null then document_lines.content_value_currency
-            when document_lines.document_type = 'compliance_notice' and document_lines.declared_value_share_pct is not null
+            when document_lines.document_type = 'compliance_notice'
+                and document_lines.declared_value_share_pct is not null
                 then delivered_costs.currency
             when document_lines.mass_g_per_unit is not null then prices.currency
         end as currency,
@@ -292,7 +319,8 @@ document_contributions as (
             when document_lines.content_value_per_unit is not null and document_lines.content_value_currency is null
                 then 'missing_value'
             when document_lines.content_value_per_unit is not null then null
-            when document_lines.document_type = 'compliance_notice' and document_lines.declared_value_share_pct is not null
+            when document_lines.document_type = 'compliance_notice'
+                and document_lines.declared_value_share_pct is not null
                 then case when delivered_costs.po_line_id is null then 'missing_delivered_cost' end
             when document_lines.mass_g_per_unit is not null
                 then case when prices.price_per_kg is null then 'missing_reference_price' end
@@ -365,7 +393,13 @@ origin_applied as (
 final as (
     select
         md5(
-            root_item_id || '|' || cast(export_date as varchar) || '|' || bom_path_id || '|' || coalesce(document_ref, '')
+            root_item_id
+            || '|'
+            || cast(export_date as varchar)
+            || '|'
+            || bom_path_id
+            || '|'
+            || coalesce(document_ref, '')
         ) as contribution_id,
         root_item_id as item_id,
         export_date,
@@ -387,7 +421,9 @@ final as (
         -- per unit of the exported item, in `currency`; content that is not Part 1 counts 0
         case
             when is_part1_content
-                then {{ decimal_multiply(decimal_multiply('quantity_per_root', 'value_per_component_unit'), 'china_fraction_applied') }}
+                then {{ decimal_multiply(
+                    decimal_multiply('quantity_per_root', 'value_per_component_unit'), 'china_fraction_applied',
+                ) }}
             else 0
         end as cn_part1_value_per_unit
     from origin_applied

@@ -60,7 +60,9 @@ final as (
         current_control.control_pct as listed_owner_control_pct,
         coalesce(
             nullif(concat_ws(' ', current_matches.screening_reasons, current_control.ownership_explanation), ''),
-            'No list entry listed on ' || cast({{ as_of_date() }} as varchar) || ' matches, and no listed owner controls it.'
+            'No list entry listed on '
+            || cast({{ as_of_date() }} as varchar)
+            || ' matches, and no listed owner controls it.'
         ) as screening_explanation,
         {{ as_of_date() }} as screened_as_of
     from parties

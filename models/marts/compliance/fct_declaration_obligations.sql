@@ -44,8 +44,10 @@ raised as (
         'mofcom_export_licence' as obligation_type,
         case
             when control_basis = '18' then 'MOFCOM/GAC 2025 No. 18'
-            else 'MOFCOM 2025 No. 61 Art. 1(' || right({% if var('apply_suspensions') %}
-                basis_in_force_legal{% else %}basis_in_force_as_published{% endif %}, 1) || ')'
+            else 'MOFCOM 2025 No. 61 Art. 1(' || right(
+                    {% if var('apply_suspensions') %}
+                    basis_in_force_legal{% else %}basis_in_force_as_published{% endif %}, 1
+                ) || ')'
         end as legal_basis,
         'MOFCOM' as recipient,
         cast(null as decimal(38, 12)) as value_share_pct_to_declare,

@@ -76,7 +76,10 @@ flagged as (
         joined.*,
         -- a line whose controlled status hangs on data the warehouse lacks
         joined.is_61_1a_undetermined
-        or (joined.is_value_rule_item and (joined.has_fx_stale or joined.has_fx_missing or joined.is_within_fx_precision))
+        or (
+            joined.is_value_rule_item
+            and (joined.has_fx_stale or joined.has_fx_missing or joined.is_within_fx_precision)
+        )
         or (joined.is_value_rule_item and joined.comparison_value is null)
         or joined.has_bom_cycle
         or not joined.is_known_item
@@ -84,31 +87,33 @@ flagged as (
         or joined.has_uel_match
         or (joined.rules_triggered != '' and (joined.is_end_use_unclear or joined.is_party_missing))
         or joined.is_outside_calendar as needs_review,
-        list_sort(
-            list_filter(
-                [
-                    case when joined.is_value_rule_item and joined.has_origin_unverified then 'origin_unverified' end,
-                    case when joined.is_value_rule_item and (joined.has_missing_certificate or joined.is_part2_undetermined)
-                        then 'missing_certificate' end,
-                    case when joined.is_value_rule_item and joined.has_missing_value then 'missing_value' end,
-                    case when joined.is_value_rule_item and joined.is_free_of_charge and joined.comparison_value is not null
-                        then 'free_of_charge_standard_cost' end,
-                    case when joined.is_value_rule_item and joined.is_free_of_charge and joined.comparison_value is null
-                        then 'missing_value' end,
-                    case when joined.is_value_rule_item and joined.has_fx_stale then 'fx_stale' end,
-                    case when joined.is_value_rule_item and joined.has_fx_missing then 'fx_missing' end,
-                    case when joined.is_value_rule_item and joined.is_within_fx_precision then 'fx_precision_at_threshold' end,
-                    case when joined.has_bom_cycle then 'bom_cycle' end,
-                    case when joined.is_end_use_unclear then 'unclear_end_use' end,
-                    case when joined.is_party_missing then 'missing_party' end,
-                    case when joined.has_ownership_cycle then 'ownership_cycle' end,
-                    case when not joined.is_known_item then 'missing_item' end,
-                    case when joined.is_value_rule_item and joined.has_indicative_price then 'indicative_price' end,
-                    case when joined.is_outside_calendar then 'outside_calendar' end
-                ],
-                lambda flag: flag is not null
-            )
-        ) as flag_list
+        -- list_distinct drops the nulls (flags that do not apply) and repeats
+        list_sort(list_distinct([
+            case when joined.is_value_rule_item and joined.has_origin_unverified then 'origin_unverified' end,
+            case
+                when joined.is_value_rule_item and (joined.has_missing_certificate or joined.is_part2_undetermined)
+                    then 'missing_certificate'
+            end,
+            case when joined.is_value_rule_item and joined.has_missing_value then 'missing_value' end,
+            case
+                when joined.is_value_rule_item and joined.is_free_of_charge and joined.comparison_value is not null
+                    then 'free_of_charge_standard_cost'
+            end,
+            case
+                when joined.is_value_rule_item and joined.is_free_of_charge and joined.comparison_value is null
+                    then 'missing_value'
+            end,
+            case when joined.is_value_rule_item and joined.has_fx_stale then 'fx_stale' end,
+            case when joined.is_value_rule_item and joined.has_fx_missing then 'fx_missing' end,
+            case when joined.is_value_rule_item and joined.is_within_fx_precision then 'fx_precision_at_threshold' end,
+            case when joined.has_bom_cycle then 'bom_cycle' end,
+            case when joined.is_end_use_unclear then 'unclear_end_use' end,
+            case when joined.is_party_missing then 'missing_party' end,
+            case when joined.has_ownership_cycle then 'ownership_cycle' end,
+            case when not joined.is_known_item then 'missing_item' end,
+            case when joined.is_value_rule_item and joined.has_indicative_price then 'indicative_price' end,
+            case when joined.is_outside_calendar then 'outside_calendar' end
+        ])) as flag_list
     from scoped as joined
 ),
 
@@ -122,7 +127,9 @@ statused as (
             else 'not_covered'
         end as licence_status,
         case
-            when flagged.licence_requirement = 'required' and flagged.end_use_outcome = 'deny_presumption' then 'blocked'
+            when
+                flagged.licence_requirement = 'required' and flagged.end_use_outcome = 'deny_presumption'
+                then 'blocked'
             -- missing data that could still make it blocked (or uncontrolled) comes first
             when flagged.needs_review then 'review'
             when flagged.licence_requirement = 'required' and not coalesce(flagged.is_covered, false)
@@ -139,64 +146,79 @@ explained as (
         concat_ws(
             ' ',
             case when statused.fires_61_1c then
-                '61-1c: ' || statused.item_id || ' is a No. 61 Appendix 1 item (' || statused.classification_reason
-                || ') produced in China, exported by a foreign operator from ' || statused.exporter_country
-                || ' to ' || statused.destination_country || '; its value share is reported as 100 %.'
+                    '61-1c: ' || statused.item_id || ' is a No. 61 Appendix 1 item (' || statused.classification_reason
+                    || ') produced in China, exported by a foreign operator from ' || statused.exporter_country
+                    || ' to ' || statused.destination_country || '; its value share is reported as 100 %.'
             end,
             case when statused.fires_61_1a then
-                '61-1a: ' || statused.item_id || ' (' || statused.classification_reason || ', made in '
-                || statused.country_of_manufacture || ') carries China-origin Part 1 content of '
-                || cast(statused.cn_part1_value_known as varchar) || ' ' || statused.currency || ' against a value of '
-                || cast(statused.comparison_value as varchar) || ' ' || statused.currency
-                || coalesce(' (' || cast(round(statused.cn_part1_value_share_pct, 6) as varchar) || ' %', ' (')
-                || '; the 0.1 % threshold is ' || cast(statused.threshold_content_value as varchar) || ' '
-                || statused.currency || '); largest contribution: ' || coalesce(statused.main_contribution, 'none') || '.'
+                    '61-1a: ' || statused.item_id || ' (' || statused.classification_reason || ', made in '
+                    || statused.country_of_manufacture || ') carries China-origin Part 1 content of '
+                    || cast(statused.cn_part1_value_known as varchar)
+                    || ' '
+                    || statused.currency
+                    || ' against a value of '
+                    || cast(statused.comparison_value as varchar) || ' ' || statused.currency
+                    || coalesce(' (' || cast(round(statused.cn_part1_value_share_pct, 6) as varchar) || ' %', ' (')
+                    || '; the 0.1 % threshold is ' || cast(statused.threshold_content_value as varchar) || ' '
+                    || statused.currency
+                    || '); largest contribution: '
+                    || coalesce(statused.main_contribution, 'none')
+                    || '.'
             end,
             case when statused.fires_61_1b then
-                '61-1b: ' || statused.item_id || ' is made outside China with China-origin rare-earth technology ('
-                || coalesce(statused.technology_evidence, 'flag set') || ').'
+                    '61-1b: ' || statused.item_id || ' is made outside China with China-origin rare-earth technology ('
+                    || coalesce(statused.technology_evidence, 'flag set') || ').'
             end,
             case when statused.fires_18 then
-                '18: ' || statused.item_id || ' (' || statused.classification_reason || '; control codes '
-                || statused.control_codes || ') is exported from China by ' || statused.exporter_entity_id || ' to '
-                || statused.destination_country || '.'
+                    '18: ' || statused.item_id || ' (' || statused.classification_reason || '; control codes '
+                    || statused.control_codes || ') is exported from China by ' || statused.exporter_entity_id || ' to '
+                    || statused.destination_country || '.'
             end,
             case when statused.rules_triggered = '' then
-                'No rule fires: '
-                || case
-                    when not statused.is_destination_outside_china then 'the destination is mainland China.'
-                    when statused.is_61_1a_undetermined then
-                        'not determinable: ' || statused.item_id || ' may be a Part 2 item or may reach 0.1 %, but '
-                        || case
-                            when statused.has_missing_certificate or statused.is_part2_undetermined
-                                then 'a magnet or target in it has no valid certificate'
-                            when statused.has_fx_missing then 'an FX rate is missing'
-                            else 'a content value is missing'
-                        end || '.'
-                    when statused.is_value_rule_item and statused.meets_value_threshold = false then
-                        statused.item_id || ' (' || statused.classification_reason || ') carries China-origin Part 1 content of '
-                        || cast(statused.cn_part1_value_known as varchar) || ' ' || statused.currency || ', '
-                        || cast(round(statused.cn_part1_value_share_pct, 6) as varchar)
-                        || ' % of its value, under the 0.1 % threshold of '
-                        || cast(statused.threshold_content_value as varchar) || ' ' || statused.currency || '.'
-                    when not statused.is_foreign_operator and not statused.is_no18_item then
-                        'exported from China, but ' || statused.item_id || ' is not a No. 18 item.'
-                    else coalesce(statused.classification_reason, statused.item_id || ' is not in the item master') || '.'
-                end
+                    'No rule fires: '
+                    || case
+                        when not statused.is_destination_outside_china then 'the destination is mainland China.'
+                        when statused.is_61_1a_undetermined
+                            then
+                                'not determinable: '
+                                || statused.item_id
+                                || ' may be a Part 2 item or may reach 0.1 %, but '
+                                || case
+                                    when statused.has_missing_certificate or statused.is_part2_undetermined
+                                        then 'a magnet or target in it has no valid certificate'
+                                    when statused.has_fx_missing then 'an FX rate is missing'
+                                    else 'a content value is missing'
+                                end || '.'
+                        when statused.is_value_rule_item and statused.meets_value_threshold = false
+                            then
+                                statused.item_id
+                                || ' ('
+                                || statused.classification_reason
+                                || ') carries China-origin Part 1 content of '
+                                || cast(statused.cn_part1_value_known as varchar) || ' ' || statused.currency || ', '
+                                || cast(round(statused.cn_part1_value_share_pct, 6) as varchar)
+                                || ' % of its value, under the 0.1 % threshold of '
+                                || cast(statused.threshold_content_value as varchar) || ' ' || statused.currency || '.'
+                        when not statused.is_foreign_operator and not statused.is_no18_item
+                            then
+                                'exported from China, but ' || statused.item_id || ' is not a No. 18 item.'
+                        else coalesce(statused.classification_reason, statused.item_id || ' is not in the item master')
+                            || '.'
+                    end
             end,
             case when statused.control_basis != 'none' then
-                'On ' || cast(statused.export_date as varchar) || ' ' || statused.control_basis || ' is '
-                || replace(statused.regime_status, '_', ' ')
-                || coalesce(' (' || statused.suspension_id || ')', '') || '; licence '
-                || replace(statused.licence_requirement, '_', ' ') || ' (as published: '
-                || replace(statused.licence_requirement_as_published, '_', ' ') || ').'
+                    'On ' || cast(statused.export_date as varchar) || ' ' || statused.control_basis || ' is '
+                    || replace(statused.regime_status, '_', ' ')
+                    || coalesce(' (' || statused.suspension_id || ')', '') || '; licence '
+                    || replace(statused.licence_requirement, '_', ' ') || ' (as published: '
+                    || replace(statused.licence_requirement_as_published, '_', ' ') || ').'
             end,
             case when statused.licence_requirement = 'required' then statused.licence_explanation || '.' end,
             case when statused.end_use_outcome != 'standard' or statused.screening_status != 'clear'
-                then statused.end_use_explanation || ' ' || statused.screening_explanation
+                    then statused.end_use_explanation || ' ' || statused.screening_explanation
             end,
             case when len(statused.flag_list) > 0
-                then 'Data quality: ' || array_to_string(statused.flag_list, ', ') || '.'
+                    then 'Data quality: ' || array_to_string(statused.flag_list, ', ') || '.'
             end
         ) as explanation
     from statused

@@ -1,0 +1,163 @@
+"""`ree notices [--shipment ID]`: one Declaration of Compliance (合规告知书) per open or overdue
+`compliance_notice` obligation, following the template of MOFCOM 2025 No. 61 Appendix 2.
+
+Each declaration is written in Chinese (the definitive text) and English, as HTML and PDF, to
+``$REE_WAREHOUSE_DIR/notices/``. The official Chinese text of Appendix 2 is not held by the project
+(regulation/ has only the English translation): the Chinese here is the project's own rendering,
+and every document says so (RULES.md §8). Values come from the published serving copy and are
+HTML-escaped (a party name with markup stays text).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+
+from ree import paths
+from ree.report import fmt_pct, has_table, jinja_env, open_serving, rows, write_pdf
+
+# Fonts tried for the Chinese text, in order (Debian: fonts-noto-cjk, fonts-wqy-zenhei).
+CJK_FONTS = ("Noto Serif CJK SC", "Noto Sans CJK SC", "Source Han Serif SC", "WenQuanYi Zen Hei")
+TRANSLATION_NOTE_ZH = "本中文文本为项目译文，须与商务部官方模板（商务部公告2025年第61号附件2）核对后方可使用。"
+TRANSLATION_NOTE_EN = ("The Chinese text is the project's translation of the template in Appendix 2 of MOFCOM "
+                       "Notice 2025 No. 61; check it against MOFCOM's official template before use.")
+OFFICIAL_TEXT_REF = "https://perma.cc/JQ7E-JWRL"
+
+
+def notices_dir() -> Path:
+    return paths.warehouse_dir() / "notices"
+
+
+def cjk_fonts_installed() -> list[str]:
+    """Families fontconfig knows that cover Simplified Chinese (empty: the PDF would show boxes)."""
+    if not shutil.which("fc-list"):
+        return []
+    out = subprocess.run(["fc-list", ":lang=zh-cn", "family"], capture_output=True, text=True, check=False).stdout
+    return sorted({name.strip() for line in out.splitlines() for name in line.split(",") if name.strip()})
+
+
+def date_zh(value: date) -> str:
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def date_en(value: date) -> str:
+    return f"{value.day} {value.strftime('%B')} {value.year}"
+
+
+def safe_name(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "notice"
+
+
+def open_notices(con, shipment: str | None) -> list[dict]:
+    parties = has_table(con, "marts", "dim_parties")
+    party_cols = ("recipient.party_name as recipient_name, recipient.party_name_local as recipient_name_local, "
+                  "recipient.party_country as recipient_country, exporter.party_name as exporter_name, "
+                  "exporter.party_name_local as exporter_name_local") if parties else (
+                  "null as recipient_name, null as recipient_name_local, null as recipient_country, "
+                  "null as exporter_name, null as exporter_name_local")
+    party_joins = ("left join marts.dim_parties as recipient on o.recipient = recipient.party_id "
+                   "left join marts.dim_parties as exporter on d.exporter_entity_id = exporter.party_id") \
+        if parties else ""
+    filter_sql, params = "", []
+    if shipment:
+        filter_sql = "and (o.shipment_line_id = ? or d.declaration_id = ?)"
+        params = [shipment, shipment]
+    return rows(con, f"""
+        select o.obligation_id, o.shipment_line_id, o.legal_basis, o.recipient, o.value_share_pct_to_declare,
+            o.due_date, o.status, o.status_as_of,
+            d.declaration_id, d.line_no, d.export_date, d.exporter_entity_id, d.exporter_country,
+            d.destination_country, d.item_id, d.quantity, d.control_codes, d.control_basis, d.is_part1_item,
+            d.part2_category, items.item_description, {party_cols}
+        from marts.fct_declaration_obligations as o
+        inner join marts.fct_shipment_determinations as d on o.shipment_line_id = d.shipment_line_id
+        left join marts.dim_items as items on d.item_id = items.item_id
+        {party_joins}
+        where o.obligation_type = 'compliance_notice' and o.status in ('open', 'overdue') {filter_sql}
+        order by d.export_date, o.shipment_line_id""", params)
+
+
+def notice_context(notice: dict, release: dict, fonts: list[str]) -> dict:
+    domestic = notice["exporter_country"] == "CN"
+    share = notice["value_share_pct_to_declare"]
+    quantity = notice["quantity"]
+    quantity_text = fmt_pct(quantity, 3) if quantity is not None else "–"
+    return {
+        "n": notice,
+        "share_text": fmt_pct(share, 4) if share is not None else None,
+        "quantity_text": quantity_text,
+        "is_domestic": domestic,
+        "operator_zh": "中国境内出口经营者" if domestic else "境外特定出口经营者",
+        "operator_en": "Chinese domestic export operator" if domestic else "designated foreign export operator",
+        "date_zh": date_zh(notice["export_date"]),
+        "date_en": date_en(notice["export_date"]),
+        "translation_note_zh": TRANSLATION_NOTE_ZH,
+        "translation_note_en": TRANSLATION_NOTE_EN,
+        "official_text_ref": OFFICIAL_TEXT_REF,
+        "release": release,
+        "cjk_fonts": [f for f in CJK_FONTS if f in fonts] or list(CJK_FONTS),
+        "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+def generate(shipment: str | None = None, out_dir: Path | None = None, pdf: bool = True) -> list[dict]:
+    """Write the declarations; returns one entry per notice (paths, obligation, recipient)."""
+    out_dir = out_dir or notices_dir()
+    con, _ = open_serving()
+    try:
+        notices = open_notices(con, shipment)
+        release = rows(con, "select * from publish.release")[0] if has_table(con, "publish", "release") else {}
+    finally:
+        con.close()
+    fonts = cjk_fonts_installed()
+    if pdf and not fonts:
+        raise RuntimeError("no font covering Chinese is installed, so the PDF would not show the Chinese text: "
+                           "run `make system-deps` (Debian package fonts-noto-cjk)")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    template = jinja_env().get_template("notice.html.j2")
+    written = []
+    for notice in notices:
+        html = template.render(**notice_context(notice, release, fonts))
+        stem = f"DoC-{safe_name(notice['shipment_line_id'])}"
+        html_path, pdf_path = out_dir / f"{stem}.html", out_dir / f"{stem}.pdf"
+        tmp = html_path.with_suffix(".html.tmp")
+        tmp.write_text(html, encoding="utf-8")
+        tmp.replace(html_path)
+        if pdf:
+            tmp = pdf_path.with_suffix(".pdf.tmp")
+            write_pdf(html, tmp, out_dir)
+            tmp.replace(pdf_path)
+        written.append({
+            "obligation_id": notice["obligation_id"],
+            "shipment_line_id": notice["shipment_line_id"],
+            "recipient": notice["recipient"],
+            "status": notice["status"],
+            "value_share_pct_to_declare": notice["value_share_pct_to_declare"],
+            "html": html_path.name,
+            "pdf": pdf_path.name if pdf else None,
+        })
+    if not shipment:
+        index = {"release_id": release.get("release_id"), "notices": written}
+        (out_dir / "index.json").write_text(json.dumps(index, indent=2, default=str) + "\n")
+    return written
+
+
+def main(shipment: str | None = None) -> int:
+    from ree.publish import PublishError
+
+    try:
+        written = generate(shipment)
+    except (PublishError, RuntimeError, duckdb.Error) as exc:
+        print(f"notices failed: {exc}", file=sys.stderr)
+        return 1
+    if shipment and not written:
+        print(f"no open or overdue compliance notice for {shipment}", file=sys.stderr)
+        return 1
+    print(f"wrote {len(written)} Declaration(s) of Compliance to {notices_dir()}")
+    return 0
