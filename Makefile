@@ -41,7 +41,7 @@ pytest: install
 test: lint pytest
 
 bench: install
-	$(BIN)/python benchmarks/bench_load.py
+	$(BIN)/python benchmarks/bench_pipeline.py
 	$(BIN)/python benchmarks/bench_sample.py
 
 clean:

@@ -75,11 +75,19 @@ def sample(
     out: Path = typer.Option(..., "--out", help="folder to write the landing into"),
     lines: int = typer.Option(10_000, "--lines", help="export declaration lines to generate"),
     seed: int = typer.Option(1, "--seed", help="random seed; the same seed gives the same files"),
+    workers: int = typer.Option(None, "--workers", help="processes writing daily files (the bytes do not depend on it)"),
+    with_fx_rates: bool = typer.Option(
+        False, "--with-fx-rates", help="also write reference/fx_rates.csv (it replaces the shipped ECB rates)"
+    ),
 ) -> None:
     """Generate a realistic landing folder of any size (streamed)."""
     from ree.sample import generate
 
-    generate(out=out, lines=lines, seed=seed)
+    try:
+        generate(out=out, lines=lines, seed=seed, workers=workers, with_fx_rates=with_fx_rates)
+    except (FileExistsError, ValueError) as err:
+        typer.echo(f"ree sample: {err}", err=True)
+        raise typer.Exit(2) from None
 
 
 @app.command("refresh-reference")
