@@ -12,9 +12,25 @@ export DBT_PROFILES_DIR ?= $(CURDIR)
 export DBT_TARGET_PATH ?= $(REE_WAREHOUSE_DIR)/dbt_target
 export DBT_LOG_PATH ?= $(REE_WAREHOUSE_DIR)/dbt_logs
 
-.PHONY: install run load build test lint pytest bench clean
+.PHONY: install system-deps run load build publish report notices docs test lint pytest bench clean
 
-$(BIN)/.installed: pyproject.toml
+# Debian packages the PDFs need: Pango for WeasyPrint (in the base image, checked anyway) and a
+# font that covers Chinese for the Declarations of Compliance. Installed only when missing, with
+# apt-get as root (CI runs as root on a fresh machine); elsewhere it says what to install.
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fontconfig fonts-noto-cjk
+REPORT_PERIOD ?= busiest
+
+system-deps:
+	@if ldconfig -p | grep -q 'libpangoft2-1.0.so.0' && fc-list :lang=zh-cn family 2>/dev/null | grep -q .; then \
+	  exit 0; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing $(SYSTEM_PACKAGES)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES) >/dev/null; \
+	else \
+	  echo "missing system packages: install $(SYSTEM_PACKAGES) (Debian/Ubuntu) for the PDF report and notices" >&2; exit 1; \
+	fi
+
+$(BIN)/.installed: pyproject.toml | system-deps
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
@@ -30,6 +46,19 @@ load: install
 
 build: install
 	$(BIN)/ree build
+
+publish: install
+	$(BIN)/ree publish
+
+report: install
+	$(BIN)/ree report --period $(REPORT_PERIOD) --compare-previous
+
+notices: install
+	$(BIN)/ree notices
+
+# dbt's documentation site (catalog + manifest) into the warehouse's dbt_target
+docs: install
+	$(BIN)/dbt docs generate --project-dir $(CURDIR) --target-path $(DBT_TARGET_PATH)
 
 lint: install
 	mkdir -p $(REE_WAREHOUSE_DIR)  # the dbt templater opens the DuckDB file

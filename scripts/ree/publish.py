@@ -48,7 +48,8 @@ REFERENCE_SCHEMA = "reference"
 # default storage (version 69+) is unreadable before 2.0.
 SERVING_STORAGE_VERSION = "v1.0.0"
 SERVING_FILE = "serving.duckdb"
-KEEP_RELEASES = 3  # a reader that opened an older release keeps it; older ones are pruned
+KEEP_RELEASES = 3  # the newest releases kept; older ones are pruned ...
+PRUNE_GRACE_SECONDS = 600  # ... once they have not been current for this long (a reader may still be opening one)
 FAILED_STATUSES = {"error", "fail", "runtime error", "skipped"}
 
 
@@ -104,9 +105,6 @@ def last_build() -> dict:
         shown = ", ".join(failed[:5]) + (" …" if len(failed) > 5 else "")
         raise PublishError(f"the last dbt build was not green ({len(failed)} failed or skipped: {shown}); "
                            "the published release was kept")
-    db = paths.database_path()
-    if db.exists() and db.stat().st_mtime > run_results.stat().st_mtime + 1:
-        raise PublishError(f"{db} changed after the last dbt build finished: run `ree build` again")
     return {
         "invocation_id": data["metadata"].get("invocation_id"),
         "dbt_version": data["metadata"].get("dbt_version"),
@@ -270,14 +268,16 @@ def swap_current(published: Path, release_id: str) -> None:
         os.close(fd)
 
 
-def prune(published: Path, keep: int = KEEP_RELEASES) -> list[str]:
+def prune(published: Path, keep: int = KEEP_RELEASES, grace_seconds: float = PRUNE_GRACE_SECONDS) -> list[str]:
     """Remove releases beyond the newest `keep` (never the current one). A reader holding an
     open file of a removed release keeps reading it (POSIX unlink semantics)."""
     current = (published / "current").resolve().name if (published / "current").exists() else None
     releases = sorted(p for p in (published / "releases").iterdir() if p.is_dir())
+    now = datetime.now(UTC).timestamp()
     removed = []
-    for old in releases[:-keep] if keep else releases:
-        if old.name == current:
+    for index, old in enumerate(releases[: max(len(releases) - keep, 0)]):
+        superseded_at = releases[index + 1].stat().st_mtime  # the next release replaced it
+        if old.name == current or now - superseded_at < grace_seconds:
             continue
         shutil.rmtree(old, ignore_errors=True)
         removed.append(old.name)

@@ -1,7 +1,7 @@
 -- Rule 1(a) arithmetic per export declaration line (RULES.md §3): China-origin Part 1
 -- content value of the line, the value it is compared with, the share and whether it
 -- meets the 0.1 % threshold. The threshold is compared exactly, by multiplication:
--- content * 1000 >= value (never content / value >= 0.001, which DuckDB would do in
+-- content >= value x 0.001 on decimals (never content / value >= 0.001, which DuckDB would do in
 -- double: 1.13 / 1130.00 = 0.000999...).
 with declarations as (
     select * from {{ ref('stg_customs__export_declarations') }}
@@ -28,7 +28,7 @@ content_per_unit as (
         sum(cn_part1_value_per_unit_line_currency) as cn_part1_value_per_unit,
         sum(conversion_error_bound_per_unit) as conversion_error_bound_per_unit,
         bool_or(value_basis = 'missing_certificate') as has_missing_certificate,
-        bool_or(value_problem in ('missing_value', 'missing_delivered_cost', 'missing_reference_price'))
+        bool_or(value_problem in ('missing_value', 'missing_delivered_cost', 'missing_reference_price', 'missing_item'))
             as has_missing_value,
         string_agg(distinct value_problem, ';' order by value_problem) as value_problems,
         bool_or(is_origin_unverified) as has_origin_unverified,
@@ -144,9 +144,9 @@ final as (
         -- it whatever the unvalued parts hold; under it, the share cannot be determined.
         case
             when comparison_value is null then null
-            when cn_part1_value_known * 1000 - conversion_error_bound * 1000 >= comparison_value then true
+            when cn_part1_value_known - conversion_error_bound >= threshold_content_value then true
             when has_unvalued_content then null
-            when cn_part1_value_known * 1000 + conversion_error_bound * 1000 < comparison_value then false
+            when cn_part1_value_known + conversion_error_bound < threshold_content_value then false
         end as meets_value_threshold,
         case when not has_unvalued_content then cn_part1_value_known end as cn_part1_value,
         case
@@ -162,7 +162,7 @@ final as (
             as content_value_headroom,
         conversion_error_bound,
         comparison_value is not null
-        and abs(cn_part1_value_known * 1000 - comparison_value) <= conversion_error_bound * 1000
+        and abs(cn_part1_value_known - threshold_content_value) <= conversion_error_bound
         and conversion_error_bound > 0 as is_within_fx_precision,
         has_missing_certificate,
         has_missing_value,

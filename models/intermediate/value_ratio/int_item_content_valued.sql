@@ -60,7 +60,8 @@ dated_paths as (
             and item_dates.export_date between paths.path_valid_from and paths.path_valid_to
 ),
 
--- The document that speaks for an item on a date: the latest valid one.
+-- The document that speaks for an item on a date: the latest valid one that states
+-- content (a material declaration or compliance notice) before an origin certificate.
 documents_on_date as (
     select
         node_dates.node_item_id,
@@ -81,6 +82,7 @@ documents_on_date as (
     qualify row_number() over (
             partition by node_dates.node_item_id, node_dates.export_date
             order by
+                certificate_lines.document_type = 'origin_certificate',
                 certificate_lines.valid_from desc,
                 certificate_lines.issued_on desc nulls last,
                 certificate_lines.certificate_id desc
@@ -163,18 +165,12 @@ part1_material_origins as (
         counted_nodes.node_item_id,
         counted_nodes.export_date,
         -- mixed-origin lots: the Chinese share of the stated masses; else any Chinese line
-        case
-            when bool_and(certificate_lines.mass_g_per_unit is not null) and sum(certificate_lines.mass_g_per_unit) > 0
-                then
-                    sum(
-                        case
-                            when certificate_lines.origin_country = 'CN' then certificate_lines.mass_g_per_unit else 0
-                        end
-                    )
-                    / sum(certificate_lines.mass_g_per_unit)  -- a fraction for display; the value below stays decimal
-            when bool_or(certificate_lines.origin_country = 'CN') then 1
-            else 0
-        end as china_fraction,
+        bool_and(certificate_lines.mass_g_per_unit is not null) and sum(certificate_lines.mass_g_per_unit) > 0
+            as is_mass_split,
+        sum(case when certificate_lines.origin_country = 'CN' then certificate_lines.mass_g_per_unit else 0 end)
+            as china_mass_g,
+        sum(certificate_lines.mass_g_per_unit) as total_mass_g,
+        bool_or(certificate_lines.origin_country = 'CN') as has_china_line,
         bool_or(certificate_lines.origin_country is null) as has_unknown_origin_line,
         string_agg(distinct certificate_lines.origin_country, '/' order by certificate_lines.origin_country)
             as origin_countries,
@@ -214,11 +210,21 @@ part1_material_contributions as (
         end as origin_country,
         case
             when part1_material_origins.node_item_id is not null and not part1_material_origins.has_unknown_origin_line
-                then cast(part1_material_origins.china_fraction as decimal(38, 12))
+                then case when part1_material_origins.has_china_line then 1 else 0 end
             when part1_material_origins.node_item_id is null and delivered_costs.country_of_origin = 'CN' then 1
             when part1_material_origins.node_item_id is null and delivered_costs.country_of_origin is not null then 0
         end as china_fraction,
-        delivered_costs.unit_price as value_per_component_unit,
+        -- a mixed-origin lot counts the Chinese share of its cost: cost x CN mass / all mass,
+        -- dividing last (exact whenever the share is a finite decimal, e.g. 3000 x 1 / 3)
+        case
+            when part1_material_origins.is_mass_split and not part1_material_origins.has_unknown_origin_line
+                then cast(
+                    cast({{ decimal_multiply('delivered_costs.unit_price', 'part1_material_origins.china_mass_g') }} as double)
+                    / cast(part1_material_origins.total_mass_g as double)
+                    as decimal(38, 12)
+                )
+            else delivered_costs.unit_price
+        end as value_per_component_unit,
         delivered_costs.currency,
         case when delivered_costs.po_line_id is null then 'missing_delivered_cost' end as value_problem
     from counted_nodes
@@ -250,6 +256,7 @@ document_lines as (
         certificate_lines.content_value_currency,
         certificate_lines.declared_value_share_pct,
         certificate_lines.mass_g_per_unit,
+        counted_nodes.direct_part2_category is not null or counted_nodes.is_unclassifiable_magnet as is_part2_node,
         -- a Declaration of Compliance states Chinese-produced controlled content by definition
         case
             when certificate_lines.document_type = 'compliance_notice'
@@ -315,6 +322,14 @@ document_contributions as (
             when document_lines.mass_g_per_unit is not null then prices.currency
         end as currency,
         case
+            -- a Part 2 magnet or target whose document names no substance says nothing of
+            -- its content: never silently zero
+            when
+                not document_lines.is_part1_content
+                and document_lines.substance is null
+                and document_lines.document_type != 'compliance_notice'
+                and document_lines.is_part2_node
+                then 'missing_value'
             when not document_lines.is_part1_content then null
             when document_lines.content_value_per_unit is not null and document_lines.content_value_currency is null
                 then 'missing_value'
@@ -364,6 +379,28 @@ missing_certificates as (
         and (direct_part2_category is not null or is_unclassifiable_magnet)
 ),
 
+-- (4) A component that is in no item master, has no document and no BOM: nothing is known.
+missing_items as (
+    select
+        root_item_id,
+        export_date,
+        bom_path_id,
+        path_text,
+        node_item_id,
+        quantity_per_root,
+        'missing_item' as value_basis,
+        cast(null as varchar) as document_ref,
+        cast(null as varchar) as substance,
+        true as is_part1_content,
+        cast(null as varchar) as origin_country,
+        cast(null as decimal(38, 12)) as china_fraction,
+        cast(null as decimal(38, 12)) as value_per_component_unit,
+        cast(null as varchar) as currency,
+        'missing_item' as value_problem
+    from counted_nodes
+    where not is_known_item and not is_speaking and not has_bom and bom_depth > 0
+),
+
 contributions as (
     select
         *,
@@ -376,13 +413,19 @@ contributions as (
         *,
         cast(null as boolean) as is_indicative_price
     from missing_certificates
+    union all by name
+    select
+        *,
+        cast(null as boolean) as is_indicative_price
+    from missing_items
 ),
 
 -- unknown origin follows unknown_origin_policy (RULES.md §3)
 origin_applied as (
     select
         *,
-        origin_country is null and is_part1_content and value_basis != 'missing_certificate' as is_origin_unverified,
+        origin_country is null and is_part1_content and value_basis not in ('missing_certificate', 'missing_item')
+            as is_origin_unverified,
         coalesce(
             china_fraction,
             case when '{{ var("unknown_origin_policy") }}' = 'assume_china' then 1 else 0 end

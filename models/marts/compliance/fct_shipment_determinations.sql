@@ -35,6 +35,7 @@ joined as (
         valued.is_within_fx_precision,
         valued.has_indicative_price,
         valued.value_bases,
+        valued.value_problems,
         valued.main_contribution,
         licensed.licence_id as drawn_licence_id,
         licensed.is_covered,
@@ -111,6 +112,7 @@ flagged as (
             case when joined.is_party_missing then 'missing_party' end,
             case when joined.has_ownership_cycle then 'ownership_cycle' end,
             case when not joined.is_known_item then 'missing_item' end,
+            case when joined.is_value_rule_item and joined.value_problems like '%missing_item%' then 'missing_item' end,
             case when joined.is_value_rule_item and joined.has_indicative_price then 'indicative_price' end,
             case when joined.is_outside_calendar then 'outside_calendar' end
         ])) as flag_list
