@@ -317,7 +317,7 @@ def publish(require_green_build: bool = True, keep: int = KEEP_RELEASES) -> Rele
 def main() -> int:
     try:
         release = publish()
-    except (PublishError, duckdb.Error) as exc:
+    except (PublishError, duckdb.Error, OSError) as exc:
         print(f"publish failed, the published release was kept: {exc}", file=sys.stderr)
         return 1
     rows = ", ".join(f"{t['table_name']} {t['row_count']}" for t in release.tables if t["table_schema"] == "marts")

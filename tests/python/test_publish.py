@@ -201,8 +201,12 @@ READER = textwrap.dedent("""
                     counts = {t: con.execute(f'select count(*) from marts."{t}"').fetchone()[0] for t in expected}
                 finally:
                     con.close()
-                parquet = {t: duckdb.sql(f"select count(*) from '{release / 'parquet' / (t + '.parquet')}'").fetchone()[0]
-                           for t in expected}
+                files = duckdb.connect()
+                try:
+                    parquet = {t: files.execute(f"select count(*) from '{release / 'parquet' / (t + '.parquet')}'")
+                               .fetchone()[0] for t in expected}
+                finally:
+                    files.close()
                 ok = (release_id == manifest["release_id"] == release.name and counts == expected == parquet
                       and len(expected) >= 6)
                 log.write(json.dumps({"release": release_id, "ok": ok, "tables": len(expected)}) + "\\n")
