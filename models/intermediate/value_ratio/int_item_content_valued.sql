@@ -353,9 +353,11 @@ document_contributions as (
             and document_lines.export_date >= prices.price_date
 ),
 
--- (3) A Part 2 magnet or target (or an NdFeB magnet of unknown composition) that no
--- document speaks for and that has no BOM of its own: its content cannot be valued.
-missing_certificates as (
+-- (3) Nothing speaks for a component that has no BOM of its own, and it matters: a
+-- Part 2 magnet or target (or an NdFeB magnet of unknown composition) with no valid
+-- certificate (missing_certificate), or a component in no item master (missing_item).
+-- Its content cannot be valued: never silently zero.
+unvalued_components as (
     select
         root_item_id,
         export_date,
@@ -363,7 +365,7 @@ missing_certificates as (
         path_text,
         node_item_id,
         quantity_per_root,
-        'missing_certificate' as value_basis,
+        case when is_known_item then 'missing_certificate' else 'missing_item' end as value_basis,
         cast(null as varchar) as document_ref,
         cast(null as varchar) as substance,
         true as is_part1_content,
@@ -371,34 +373,16 @@ missing_certificates as (
         cast(null as decimal(38, 12)) as china_fraction,
         cast(null as decimal(38, 12)) as value_per_component_unit,
         cast(null as varchar) as currency,
-        'missing_certificate' as value_problem
+        case when is_known_item then 'missing_certificate' else 'missing_item' end as value_problem
     from counted_nodes
     where
         not is_speaking
         and not has_bom
-        and (direct_part2_category is not null or is_unclassifiable_magnet)
-),
-
--- (4) A component that is in no item master, has no document and no BOM: nothing is known.
-missing_items as (
-    select
-        root_item_id,
-        export_date,
-        bom_path_id,
-        path_text,
-        node_item_id,
-        quantity_per_root,
-        'missing_item' as value_basis,
-        cast(null as varchar) as document_ref,
-        cast(null as varchar) as substance,
-        true as is_part1_content,
-        cast(null as varchar) as origin_country,
-        cast(null as decimal(38, 12)) as china_fraction,
-        cast(null as decimal(38, 12)) as value_per_component_unit,
-        cast(null as varchar) as currency,
-        'missing_item' as value_problem
-    from counted_nodes
-    where not is_known_item and not is_speaking and not has_bom and bom_depth > 0
+        and (
+            direct_part2_category is not null
+            or is_unclassifiable_magnet
+            or (not is_known_item and bom_depth > 0)
+        )
 ),
 
 contributions as (
@@ -412,12 +396,7 @@ contributions as (
     select
         *,
         cast(null as boolean) as is_indicative_price
-    from missing_certificates
-    union all by name
-    select
-        *,
-        cast(null as boolean) as is_indicative_price
-    from missing_items
+    from unvalued_components
 ),
 
 -- unknown origin follows unknown_origin_policy (RULES.md §3)
