@@ -219,10 +219,12 @@ part1_material_contributions as (
         case
             when part1_material_origins.is_mass_split and not part1_material_origins.has_unknown_origin_line
                 then cast(
-                    cast({{ decimal_multiply('delivered_costs.unit_price', 'part1_material_origins.china_mass_g') }} as double)
-                    / cast(part1_material_origins.total_mass_g as double)
-                    as decimal(38, 12)
-                )
+                        cast({{ decimal_multiply(
+                            'delivered_costs.unit_price', 'part1_material_origins.china_mass_g',
+                        ) }} as double)
+                        / cast(part1_material_origins.total_mass_g as double)
+                        as decimal(38, 12)
+                    )
             else delivered_costs.unit_price
         end as value_per_component_unit,
         delivered_costs.currency,
