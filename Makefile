@@ -17,11 +17,11 @@ export DBT_LOG_PATH ?= $(REE_WAREHOUSE_DIR)/dbt_logs
 # Debian packages the PDFs need: Pango for WeasyPrint (in the base image, checked anyway) and a
 # font that covers Chinese for the Declarations of Compliance. Installed only when missing, with
 # apt-get as root (CI runs as root on a fresh machine); elsewhere it says what to install.
-SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fontconfig fonts-noto-cjk
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig fonts-noto-cjk
 REPORT_PERIOD ?= busiest
 
 system-deps:
-	@if ldconfig -p | grep -q 'libpangoft2-1.0.so.0' && fc-list :lang=zh-cn family 2>/dev/null | grep -q .; then \
+	@if ldconfig -p | grep -q "libpangoft2-1.0.so.0" && ldconfig -p | grep -q "libharfbuzz-subset.so.0" && fc-list :lang=zh-cn family 2>/dev/null | grep -q .; then \
 	  exit 0; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  echo "installing $(SYSTEM_PACKAGES)"; \

@@ -93,14 +93,29 @@ def build(select: str | None = None, full: bool = True) -> int:
     return 0 if dbt(*args) else 1
 
 
-def run(landing: Path) -> int:
-    """Load a landing folder, build everything, print the summary."""
+def run(landing: Path, serve: bool = True) -> int:
+    """Load a landing folder, build everything, print the summary; then publish the marts,
+    write the exposure report of the busiest month and the Declarations of Compliance."""
     from ree.load import main as load_main
 
     code = load_main(landing)
     if code != 0:
         return code
     if build() != 0:
-        print("dbt build failed: the marts were not refreshed (see the dbt output above).", file=sys.stderr)
+        print(
+            "dbt build failed: nothing was published; BI keeps the last good marts (see the dbt output above).",
+            file=sys.stderr,
+        )
         return 1
-    return summary()
+    summary()
+    if not serve:
+        return 0
+    from ree.notices import main as notices_main
+    from ree.publish import main as publish_main
+    from ree.report import main as report_main
+
+    for step in (publish_main, lambda: report_main("busiest", True), lambda: notices_main(None)):
+        code = step()
+        if code != 0:
+            return code
+    return 0

@@ -34,7 +34,7 @@ def test_declaration_follows_the_template(published, tmp_path):
         (domestic,) = notices.generate("CN-251020-01-1", out_dir=tmp_path, pdf=False)
     html = (tmp_path / foreign["html"]).read_text()
     assert "合规告知书" in html and "Declaration of Compliance" in html
-    assert "本中文文本为项目译文" in html and "project's translation" in html  # RULES.md §8
+    assert "本中文文本为项目译文" in html and "project&#39;s translation" in html  # RULES.md §8
     assert "Hollis Surgical Robotics Inc." in html  # the recipient
     assert "价值的<span class=\"pct\">0.1%</span>" in html and "constitutes <span class=\"pct\">0.1%</span>" in html
     for stipulation in ("一、", "二、", "三、", "1. When exporting", "2. If this item", "3. When transferring"):

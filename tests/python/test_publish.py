@@ -109,7 +109,7 @@ def test_empty_marts_publish_as_empty_parquet_with_their_schema(tmp_path):
         release = pub.publish(require_green_build=False)
     table = pq.read_table(release.path / "parquet" / "rpt_load_rejections.parquet")
     assert table.num_rows == 0  # no all-NULL placeholder row
-    assert table.schema.names == [f"rpt_load_rejections_key", "amount", "export_date", "flag", "loaded_at", "n"]
+    assert table.schema.names == ["rpt_load_rejections_key", "amount", "export_date", "flag", "loaded_at", "n"]
     types = {f.name: str(f.type) for f in table.schema}
     assert types == {"rpt_load_rejections_key": "string", "amount": "decimal128(38, 12)", "export_date": "date32[day]",
                      "flag": "bool", "loaded_at": "timestamp[us]", "n": "int64"}
