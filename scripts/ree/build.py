@@ -75,10 +75,14 @@ def summary() -> int:
                 console.print(f"[yellow]{title}: {table_name} is not built yet[/]")
                 continue
             cur = con.execute(sql)
+            found = cur.fetchall()
+            if not found:
+                console.print(f"{title}: none")
+                continue
             table = Table(title=title)
             for col in cur.description:
                 table.add_column(col[0])
-            for row in cur.fetchall():
+            for row in found:
                 table.add_row(*("" if v is None else str(v) for v in row))
             console.print(table)
     finally:
@@ -86,14 +90,18 @@ def summary() -> int:
     return 0
 
 
-def build(select: str | None = None, full: bool = True) -> int:
+def build(select: str | None = None, dbt_vars: str | None = None) -> int:
+    """`dbt build`; policy variables as YAML (`{as_of_date: '2026-12-01'}`), else $REE_DBT_VARS."""
     args = ["build"]
     if select:
         args += ["--select", select]
+    dbt_vars = dbt_vars or os.environ.get("REE_DBT_VARS")
+    if dbt_vars:
+        args += ["--vars", dbt_vars]
     return 0 if dbt(*args) else 1
 
 
-def run(landing: Path, serve: bool = True) -> int:
+def run(landing: Path, serve: bool = True, dbt_vars: str | None = None) -> int:
     """Load a landing folder, build everything, print the summary; then publish the marts,
     write the exposure report of the busiest month and the Declarations of Compliance."""
     from ree.load import main as load_main
@@ -101,7 +109,7 @@ def run(landing: Path, serve: bool = True) -> int:
     code = load_main(landing)
     if code != 0:
         return code
-    if build() != 0:
+    if build(dbt_vars=dbt_vars) != 0:
         print(
             "dbt build failed: nothing was published; BI keeps the last good marts (see the dbt output above).",
             file=sys.stderr,

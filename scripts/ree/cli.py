@@ -17,20 +17,29 @@ def load(landing: Path = typer.Argument(..., help="landing folder laid out per c
     raise typer.Exit(main(landing))
 
 
+VARS_HELP = "policy variables as YAML, e.g. \"{as_of_date: '2026-12-01', apply_suspensions: false}\" (default: $REE_DBT_VARS)"
+
+
 @app.command()
-def build(select: str = typer.Option(None, "--select", help="dbt node selection, as for `dbt build --select`")) -> None:
+def build(
+    select: str = typer.Option(None, "--select", help="dbt node selection, as for `dbt build --select`"),
+    dbt_vars: str = typer.Option(None, "--vars", help=VARS_HELP),
+) -> None:
     """Run `dbt build` on the loaded warehouse (seeds, models, snapshots, tests)."""
     from ree.build import build as run_build
 
-    raise typer.Exit(run_build(select))
+    raise typer.Exit(run_build(select, dbt_vars))
 
 
 @app.command()
-def run(landing: Path = typer.Argument(..., help="landing folder to load before building")) -> None:
-    """Load a landing folder, build, and print a summary of what was decided."""
+def run(
+    landing: Path = typer.Argument(..., help="landing folder to load before building"),
+    dbt_vars: str = typer.Option(None, "--vars", help=VARS_HELP),
+) -> None:
+    """Load, build, print what was decided; then publish, report the busiest month, write the notices."""
     from ree.build import run as run_all
 
-    raise typer.Exit(run_all(landing))
+    raise typer.Exit(run_all(landing, dbt_vars=dbt_vars))
 
 
 @app.command()

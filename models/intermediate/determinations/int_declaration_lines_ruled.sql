@@ -61,7 +61,9 @@ scoped as (
         declarations.exporter_country != 'CN' as is_foreign_operator,
         -- "countries or regions outside of China": mainland China only is inside
         declarations.destination_country != 'CN' as is_destination_outside_china,
-        coalesce(regexp_matches(item_dates.control_codes, '1C90[2-8]'), false) as is_no18_item
+        coalesce(regexp_matches(item_dates.control_codes, '1C90[2-8]'), false) as is_no18_item,
+        -- No. 57 (Ho, Er, Tm, Eu, Yb: 1C909-1C913) has no rule in the marts' vocabulary
+        coalesce(regexp_matches(item_dates.control_codes, '1C9(09|1[0-3])'), false) as is_no57_item
     from declarations
     left join item_dates
         on
@@ -86,7 +88,11 @@ fired as (
         and (
             (scoped.part2_category is not null and valued.meets_value_threshold is null)
             or scoped.is_part2_undetermined
-        ) as is_61_1a_undetermined
+        ) as is_61_1a_undetermined,
+        -- a China-made magnet of unknown composition may be a 61-1c item (foreign operator)
+        -- or a No. 18 item (Chinese domestic operator): undetermined, never clear
+        scoped.is_destination_outside_china and scoped.is_part2_undetermined
+        and (not scoped.is_foreign_operator or scoped.country_of_manufacture = 'CN') as is_origin_rule_undetermined
     from scoped
     left join valued
         on scoped.shipment_line_id = valued.shipment_line_id
@@ -147,6 +153,14 @@ outcomes as (
         end as regime_status,
         basis_day.suspension_id,
         based.control_basis != 'none' and basis_day.clause_id is null as is_outside_calendar,
+        -- a No. 57 item exported from China while clause 57 is in force (from 2026-11-11 by
+        -- default): a licence is likely required, but the marts have no rule for it -> review
+        not based.is_foreign_operator and based.is_destination_outside_china and based.is_no57_item
+        and not based.fires_18
+        and coalesce(
+            {% if var('apply_suspensions') %}no57_day.is_in_force_legal{% else %}no57_day.is_in_force_as_published{% endif %},
+            false
+        ) as is_no57_export_in_force,
         ['61-1c', '61-1a', '61-1b', '18'][regimes.legal_rank] as basis_in_force_legal,
         ['61-1c', '61-1a', '61-1b', '18'][regimes.published_rank] as basis_in_force_as_published,
         end_uses.end_use_code_resolved,
@@ -177,6 +191,10 @@ outcomes as (
         on
             based.export_date = basis_day.calendar_date
             and based.control_basis = basis_day.clause_id
+    left join clause_days as no57_day
+        on
+            based.export_date = no57_day.calendar_date
+            and no57_day.clause_id = '57'
     left join end_uses
         on based.shipment_line_id = end_uses.shipment_line_id
     left join screened

@@ -1,6 +1,6 @@
 -- What each item is under No. 61 Appendix 1 and the No. 18 / No. 57 control list, from
 -- its own master data and the substances its certificates declare. Assemblies (I.4) are
--- classified per export date from their bills of materials in int_bom_paths_dated.
+-- classified per export date from their bills of materials in int_item_dates_classified.
 with items as (
     select * from {{ ref('stg_erp__items') }}
 ),

@@ -38,10 +38,6 @@ substances as (
     select * from {{ ref('rare_earth_substances') }}
 ),
 
-bom_parents as (
-    select distinct parent_item_id from {{ ref('stg_erp__bom_lines') }}
-),
-
 item_dates as (
     select distinct
         item_id,
@@ -61,7 +57,8 @@ dated_paths as (
 ),
 
 -- The document that speaks for an item on a date: the latest valid one that states
--- content (a material declaration or compliance notice) before an origin certificate.
+-- content (a material declaration or a compliance notice). An origin certificate says
+-- where material comes from, not what an item contains: it never speaks for an item.
 documents_on_date as (
     select
         node_dates.node_item_id,
@@ -79,14 +76,24 @@ documents_on_date as (
         on
             node_dates.node_item_id = certificate_lines.item_id
             and node_dates.export_date between certificate_lines.valid_from and certificate_lines.valid_to
+            and certificate_lines.document_type != 'origin_certificate'
     qualify row_number() over (
             partition by node_dates.node_item_id, node_dates.export_date
             order by
-                certificate_lines.document_type = 'origin_certificate',
                 certificate_lines.valid_from desc,
                 certificate_lines.issued_on desc nulls last,
                 certificate_lines.certificate_id desc
         ) = 1
+),
+
+-- nodes that have components of their own on the export date (a BOM valid then)
+parents_on_date as (
+    select distinct
+        root_item_id,
+        export_date,
+        list_slice(path_item_ids, 1, len(path_item_ids) - 1) as parent_path
+    from dated_paths
+    where len(path_item_ids) > 1
 ),
 
 nodes as (
@@ -99,7 +106,7 @@ nodes as (
         coalesce(items.is_unclassifiable_magnet, false) as is_unclassifiable_magnet,
         documents_on_date.certificate_id as speaking_certificate_id,
         documents_on_date.document_type as speaking_document_type,
-        dated_paths.node_item_id in (select bom_parents.parent_item_id from bom_parents) as has_bom,
+        parents_on_date.parent_path is not null as has_bom,
         coalesce(items.is_part1_item, false) or documents_on_date.certificate_id is not null as is_speaking
     from dated_paths
     left join items
@@ -108,6 +115,11 @@ nodes as (
         on
             dated_paths.node_item_id = documents_on_date.node_item_id
             and dated_paths.export_date = documents_on_date.export_date
+    left join parents_on_date
+        on
+            dated_paths.root_item_id = parents_on_date.root_item_id
+            and dated_paths.export_date = parents_on_date.export_date
+            and dated_paths.path_item_ids = parents_on_date.parent_path
 ),
 
 -- Only a speaking node that has a BOM of its own can hide rows below it.

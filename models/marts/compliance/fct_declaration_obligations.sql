@@ -147,7 +147,8 @@ raised as (
                 false
             ) as remark_names_code
         from lines
-        where fires_18
+        -- No. 18 in force on the export date (from 2025-04-04; never suspended)
+        where fires_18 and coalesce(basis_in_force_as_published, '') = '18'
     ) as no18_lines
 ),
 

@@ -1,5 +1,5 @@
 -- One row per export declaration line: what the 2025 rare-earth controls require of it on
--- its export date, and why. See the doc blocks in _compliance__docs.md for the vocabulary.
+-- its export date, and why. See the doc blocks in models/marts/_marts__docs.md for the vocabulary.
 with ruled as (
     select * from {{ ref('int_declaration_lines_ruled') }}
 ),
@@ -77,6 +77,8 @@ flagged as (
         joined.*,
         -- a line whose controlled status hangs on data the warehouse lacks
         joined.is_61_1a_undetermined
+        or joined.is_origin_rule_undetermined
+        or joined.is_no57_export_in_force
         or (
             joined.is_value_rule_item
             and (joined.has_fx_stale or joined.has_fx_missing or joined.is_within_fx_precision)
@@ -114,7 +116,9 @@ flagged as (
             case when not joined.is_known_item then 'missing_item' end,
             case when joined.is_value_rule_item and joined.value_problems like '%missing_item%' then 'missing_item' end,
             case when joined.is_value_rule_item and joined.has_indicative_price then 'indicative_price' end,
-            case when joined.is_outside_calendar then 'outside_calendar' end
+            case when joined.is_outside_calendar then 'outside_calendar' end,
+            case when joined.is_origin_rule_undetermined then 'missing_certificate' end,
+            case when joined.is_no57_export_in_force then 'no57_item' end
         ])) as flag_list
     from scoped as joined
 ),
@@ -180,6 +184,14 @@ explained as (
                     'No rule fires: '
                     || case
                         when not statused.is_destination_outside_china then 'the destination is mainland China.'
+                    when statused.is_origin_rule_undetermined then
+                        'not determinable: ' || statused.item_id || ' is an NdFeB magnet (or contains one) with no '
+                        || 'certificate stating its composition; if it contains Tb or Dy it is a Part 2 item and '
+                        || case when statused.is_foreign_operator then '61-1c' else 'No. 18' end || ' applies.'
+                    when statused.is_no57_export_in_force then
+                        statused.item_id || ' carries No. 57 control codes (' || statused.control_codes
+                        || ') and is exported from China while No. 57 is in force; the marts have no No. 57 rule, '
+                        || 'so the line goes to review.'
                         when statused.is_61_1a_undetermined
                             then
                                 'not determinable: '

@@ -1,6 +1,6 @@
--- A user's reference/fx_rates.csv replaces the shipped ECB rates as a whole (contract:
--- "a user's reference/fx_rates.csv replaces it"); mixing two rate sources would let one
--- conversion use a rate the user never chose.
+-- A user's reference/fx_rates.csv overrides the shipped ECB rates as a whole (contract:
+-- optional reference extracts "override the shipped defaults"); mixing two rate sources
+-- would let one conversion use a rate the user never chose.
 with user_rates as (
     select * from {{ source('reference', 'fx_rates') }}
     {{ keep_latest_version(['rate_date', 'currency']) }}
