@@ -56,6 +56,8 @@ scoped as (
         coalesce(item_dates.has_chinese_re_technology, false) as has_chinese_re_technology,
         item_dates.technology_evidence,
         coalesce(item_dates.has_bom_cycle, false) as has_bom_cycle,
+        coalesce(item_dates.has_bom_overlap, false) as has_bom_overlap,
+        coalesce(item_dates.has_bom_depth_limit, false) as has_bom_depth_limit,
         item_dates.bom_cycle_path,
         coalesce(item_dates.is_part1_item, false) or item_dates.part2_category is not null as is_appendix1_item,
         declarations.exporter_country != 'CN' as is_foreign_operator,

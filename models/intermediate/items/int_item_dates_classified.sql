@@ -41,6 +41,11 @@ dated_nodes as (
         paths.path_text,
         paths.is_cycle,
         paths.is_depth_limit_reached,
+        -- two BOM lines for the same parent and component valid on one date would count the
+        -- component twice: a data-quality finding (review), not a sum anyone intended
+        count(*) over (
+            partition by item_dates.item_id, item_dates.export_date, paths.path_item_ids
+        ) > 1 as is_overlapping_path,
         items.direct_part2_category,
         coalesce(items.is_unclassifiable_magnet, false) as is_unclassifiable_magnet,
         items.has_chinese_re_technology as item_flag_chinese_re_technology
@@ -105,7 +110,8 @@ rolled_up as (
         ) as inner_technology_evidence,
         bool_or(is_cycle) as has_bom_cycle,
         first(path_text order by path_text) filter (where is_cycle) as bom_cycle_path,
-        bool_or(is_depth_limit_reached) as has_bom_depth_limit
+        bool_or(is_depth_limit_reached) as has_bom_depth_limit,
+        bool_or(is_overlapping_path) as has_bom_overlap
     from node_technology
     group by item_id, export_date
 ),
@@ -150,7 +156,8 @@ final as (
         ) as technology_evidence,
         rolled_up.has_bom_cycle,
         rolled_up.bom_cycle_path,
-        rolled_up.has_bom_depth_limit
+        rolled_up.has_bom_depth_limit,
+        rolled_up.has_bom_overlap
     from rolled_up
     left join items
         on rolled_up.item_id = items.item_id

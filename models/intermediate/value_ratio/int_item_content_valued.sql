@@ -172,35 +172,56 @@ delivered_costs as (
 ),
 
 -- (1) A component that is itself a Part 1 form: its delivered cost, in full.
+-- its certificate lines on the date: those naming the material's own substance (or none)
+-- when there are such lines, so that a constituent line (Co in a SmCo alloy) does not
+-- shrink a form that counts in full
+part1_material_lines as (
+    select *
+    from (
+        select
+            counted_nodes.node_item_id,
+            counted_nodes.export_date,
+            certificate_lines.*,
+            coalesce(certificate_lines.substance = counted_nodes.material_form, true) as is_own_substance_line
+        from (
+            select distinct
+                node_item_id,
+                export_date,
+                material_form
+            from counted_nodes
+            where is_part1_material
+        ) as counted_nodes
+        inner join certificate_lines
+            on
+                counted_nodes.node_item_id = certificate_lines.item_id
+                and counted_nodes.export_date between certificate_lines.valid_from and certificate_lines.valid_to
+    )
+    qualify is_own_substance_line or not bool_or(is_own_substance_line) over (partition by node_item_id, export_date)
+),
+
 part1_material_origins as (
     select
-        counted_nodes.node_item_id,
-        counted_nodes.export_date,
-        -- mixed-origin lots: the Chinese share of the stated masses; else any Chinese line
-        bool_and(certificate_lines.mass_g_per_unit is not null) and sum(certificate_lines.mass_g_per_unit) > 0
-            as is_mass_split,
-        sum(case when certificate_lines.origin_country = 'CN' then certificate_lines.mass_g_per_unit else 0 end)
-            as china_mass_g,
-        sum(certificate_lines.mass_g_per_unit) as total_mass_g,
-        bool_or(certificate_lines.origin_country = 'CN') as has_china_line,
-        bool_or(certificate_lines.origin_country is null) as has_unknown_origin_line,
-        string_agg(distinct certificate_lines.origin_country, '/' order by certificate_lines.origin_country)
+        node_item_id,
+        export_date,
+        -- mixed-origin lots: the Chinese share of the stated masses, the unknown share
+        -- following unknown_origin_policy; without masses: any Chinese line
+        bool_and(mass_g_per_unit is not null) and sum(mass_g_per_unit) > 0 as is_mass_split,
+        sum(
+            case
+                when origin_country = 'CN' then mass_g_per_unit
+                when origin_country is null and '{{ var("unknown_origin_policy") }}' = 'assume_china'
+                    then mass_g_per_unit
+                else 0
+            end
+        ) as china_mass_g,
+        sum(mass_g_per_unit) as total_mass_g,
+        bool_or(origin_country = 'CN') as has_china_line,
+        bool_or(origin_country is null) as has_unknown_origin_line,
+        string_agg(distinct coalesce(origin_country, 'unknown'), '/' order by coalesce(origin_country, 'unknown'))
             as origin_countries,
-        string_agg(
-            distinct certificate_lines.certificate_id || '#' || cast(certificate_lines.line_no as varchar), ', '
-        ) as document_refs
-    from (
-        select distinct
-            node_item_id,
-            export_date
-        from counted_nodes
-        where is_part1_material
-    ) as counted_nodes
-    inner join certificate_lines
-        on
-            counted_nodes.node_item_id = certificate_lines.item_id
-            and counted_nodes.export_date between certificate_lines.valid_from and certificate_lines.valid_to
-    group by counted_nodes.node_item_id, counted_nodes.export_date
+        string_agg(distinct certificate_id || '#' || cast(line_no as varchar), ', ') as document_refs
+    from part1_material_lines
+    group by node_item_id, export_date
 ),
 
 part1_material_contributions as (
@@ -216,11 +237,14 @@ part1_material_contributions as (
         counted_nodes.material_form as substance,
         true as is_part1_content,
         case
+            when part1_material_origins.is_mass_split then part1_material_origins.origin_countries
             when part1_material_origins.node_item_id is not null and not part1_material_origins.has_unknown_origin_line
                 then part1_material_origins.origin_countries
             when part1_material_origins.node_item_id is null then delivered_costs.country_of_origin
         end as origin_country,
+        coalesce(part1_material_origins.has_unknown_origin_line, false) as has_unknown_origin_line,
         case
+            when part1_material_origins.is_mass_split then 1  -- the value below is already the Chinese share
             when part1_material_origins.node_item_id is not null and not part1_material_origins.has_unknown_origin_line
                 then case when part1_material_origins.has_china_line then 1 else 0 end
             when part1_material_origins.node_item_id is null and delivered_costs.country_of_origin = 'CN' then 1
@@ -229,7 +253,7 @@ part1_material_contributions as (
         -- a mixed-origin lot counts the Chinese share of its cost: cost x CN mass / all mass,
         -- dividing last (exact whenever the share is a finite decimal, e.g. 3000 x 1 / 3)
         case
-            when part1_material_origins.is_mass_split and not part1_material_origins.has_unknown_origin_line
+            when part1_material_origins.is_mass_split
                 then cast(
                         cast({{ decimal_multiply(
                             'delivered_costs.unit_price', 'part1_material_origins.china_mass_g',
@@ -417,8 +441,9 @@ contributions as (
 origin_applied as (
     select
         *,
-        origin_country is null and is_part1_content and value_basis not in ('missing_certificate', 'missing_item')
-            as is_origin_unverified,
+        (origin_country is null or coalesce(has_unknown_origin_line, false))
+        and is_part1_content
+        and value_basis not in ('missing_certificate', 'missing_item') as is_origin_unverified,
         coalesce(
             china_fraction,
             case when '{{ var("unknown_origin_policy") }}' = 'assume_china' then 1 else 0 end

@@ -65,7 +65,8 @@ raised as (
         shipment_line_id,
         'compliance_notice' as obligation_type,
         'MOFCOM 2025 No. 61 Art. 7; Appendix 2' as legal_basis,
-        coalesce(consignee_party_id, end_user_party_id, 'next recipient (no party on the line)') as recipient,
+        -- the next recipient; null when the line names no party (the line is flagged missing_party)
+        coalesce(consignee_party_id, end_user_party_id) as recipient,
         case
             when not is_foreign_operator then cast(100 as decimal(38, 12))
             else cn_part1_value_share_pct

@@ -85,6 +85,8 @@ flagged as (
         )
         or (joined.is_value_rule_item and joined.comparison_value is null)
         or joined.has_bom_cycle
+        or joined.has_bom_overlap
+        or joined.has_bom_depth_limit
         or not joined.is_known_item
         or joined.screening_status = 'possible_match'
         or joined.has_uel_match
@@ -110,6 +112,8 @@ flagged as (
             case when joined.is_value_rule_item and joined.has_fx_missing then 'fx_missing' end,
             case when joined.is_value_rule_item and joined.is_within_fx_precision then 'fx_precision_at_threshold' end,
             case when joined.has_bom_cycle then 'bom_cycle' end,
+            case when joined.has_bom_overlap then 'bom_overlap' end,
+            case when joined.has_bom_depth_limit then 'bom_depth_limit' end,
             case when joined.is_end_use_unclear then 'unclear_end_use' end,
             case when joined.is_party_missing then 'missing_party' end,
             case when joined.has_ownership_cycle then 'ownership_cycle' end,
