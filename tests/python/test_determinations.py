@@ -57,7 +57,7 @@ def test_licence_is_drawn_in_shipment_order_and_an_overdraw_draws_nothing(built)
     statuses = {d: (line(built, d)["licence_status"], line(built, d)["licence_id"]) for d in ("L-1", "L-2", "L-3")}
     assert statuses == {"L-1": ("covered", "LIC-1"), "L-2": ("not_covered", None), "L-3": ("covered", "LIC-1")}
     assert line(built, "L-2")["compliance_status"] == "licence_missing"
-    assert "has 2 left, the line needs 3" in line(built, "L-2")["explanation"]
+    assert "Licence LIC-1 has 2 left, the line needs 3" in line(built, "L-2")["explanation"]
 
 
 def test_value_share_is_exact_and_explained(built):

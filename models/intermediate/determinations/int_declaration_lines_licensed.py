@@ -38,12 +38,12 @@ def model(dbt, session):
         quantity_left, value_left = remaining_quantity[licence], remaining_value[licence]
         drawn_value = _decimal(row.value_drawn)
         if value_left is not None and drawn_value is None:
-            reason = f"licence {licence}: no FX rate to draw its value"
+            reason = f"Licence {licence}: no FX rate to draw its value"
         elif quantity_left is not None and _decimal(row.quantity_drawn) > quantity_left:
-            reason = f"licence {licence} has {quantity_left.normalize():f} left, the line needs {_decimal(row.quantity_drawn).normalize():f}"
+            reason = f"Licence {licence} has {quantity_left.normalize():f} left, the line needs {_decimal(row.quantity_drawn).normalize():f}"
         elif value_left is not None and drawn_value > value_left:
             reason = (
-                f"licence {licence} has {value_left.normalize():f} {row.value_authorised_currency} left, "
+                f"Licence {licence} has {value_left.normalize():f} {row.value_authorised_currency} left, "
                 f"the line draws {drawn_value.normalize():f}"
             )
         else:
@@ -51,7 +51,7 @@ def model(dbt, session):
                 remaining_quantity[licence] = quantity_left - _decimal(row.quantity_drawn)
             if value_left is not None:
                 remaining_value[licence] = value_left - drawn_value
-            outcome[line] = (licence, True, f"covered by licence {licence}")
+            outcome[line] = (licence, True, f"Covered by licence {licence}")
             continue
         if line not in outcome:  # keep the first (best) candidate's reason
             outcome[line] = (licence, False, reason + " (not covered; nothing drawn)")
@@ -65,7 +65,7 @@ def model(dbt, session):
             (
                 None,
                 False,
-                f"no licence of {line.exporter_entity_id} covers this item, destination and end user on "
+                f"No licence of {line.exporter_entity_id} covers this item, destination and end user on "
                 f"{line.export_date.isoformat()}",
             ),
         )

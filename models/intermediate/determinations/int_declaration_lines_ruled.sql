@@ -128,13 +128,13 @@ regimes as (
         min(
             case
                 when clause_days.is_in_force_legal
-                    then list_position(['61-1c', '61-1a', '61-1b', '18'], clause_days.clause_id)
+                    then list_position({{ rule_precedence() }}, clause_days.clause_id)
             end
         ) as legal_rank,
         min(
             case
                 when clause_days.is_in_force_as_published
-                    then list_position(['61-1c', '61-1a', '61-1b', '18'], clause_days.clause_id)
+                    then list_position({{ rule_precedence() }}, clause_days.clause_id)
             end
         ) as published_rank,
         count(clause_days.clause_id) as clause_days_found
@@ -163,8 +163,8 @@ outcomes as (
             {% if var('apply_suspensions') %}no57_day.is_in_force_legal{% else %}no57_day.is_in_force_as_published{% endif %},
             false
         ) as is_no57_export_in_force,
-        ['61-1c', '61-1a', '61-1b', '18'][regimes.legal_rank] as basis_in_force_legal,
-        ['61-1c', '61-1a', '61-1b', '18'][regimes.published_rank] as basis_in_force_as_published,
+        {{ rule_precedence() }}[regimes.legal_rank] as basis_in_force_legal,
+        {{ rule_precedence() }}[regimes.published_rank] as basis_in_force_as_published,
         end_uses.end_use_code_resolved,
         end_uses.end_use_classification_basis,
         end_uses.is_end_use_unclear,

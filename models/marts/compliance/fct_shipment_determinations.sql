@@ -163,13 +163,13 @@ explained as (
             case when statused.fires_61_1a then
                     '61-1a: ' || statused.item_id || ' (' || statused.classification_reason || ', made in '
                     || statused.country_of_manufacture || ') carries China-origin Part 1 content of '
-                    || cast(statused.cn_part1_value_known as varchar)
+                    || {{ format_decimal('statused.cn_part1_value_known') }}
                     || ' '
                     || statused.currency
                     || ' against a value of '
-                    || cast(statused.comparison_value as varchar) || ' ' || statused.currency
+                    || {{ format_decimal('statused.comparison_value') }} || ' ' || statused.currency
                     || coalesce(' (' || cast(round(statused.cn_part1_value_share_pct, 6) as varchar) || ' %', ' (')
-                    || '; the 0.1 % threshold is ' || cast(statused.threshold_content_value as varchar) || ' '
+                    || '; the 0.1 % threshold is ' || {{ format_decimal('statused.threshold_content_value') }} || ' '
                     || statused.currency
                     || '); largest contribution: '
                     || coalesce(statused.main_contribution, 'none')
@@ -213,10 +213,10 @@ explained as (
                                 || ' ('
                                 || statused.classification_reason
                                 || ') carries China-origin Part 1 content of '
-                                || cast(statused.cn_part1_value_known as varchar) || ' ' || statused.currency || ', '
+                                || {{ format_decimal('statused.cn_part1_value_known') }} || ' ' || statused.currency || ', '
                                 || cast(round(statused.cn_part1_value_share_pct, 6) as varchar)
                                 || ' % of its value, under the 0.1 % threshold of '
-                                || cast(statused.threshold_content_value as varchar) || ' ' || statused.currency || '.'
+                                || {{ format_decimal('statused.threshold_content_value') }} || ' ' || statused.currency || '.'
                         when not statused.is_foreign_operator and not statused.is_no18_item
                             then
                                 'exported from China, but ' || statused.item_id || ' is not a No. 18 item.'
