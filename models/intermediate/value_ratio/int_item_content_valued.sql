@@ -171,8 +171,8 @@ delivered_costs as (
             and counted_nodes.export_date >= purchase_lines.receipt_date
 ),
 
--- (1) A component that is itself a Part 1 form: its delivered cost, in full.
--- its certificate lines on the date: those naming the material's own substance (or none)
+-- (1) A component that is itself a Part 1 form: its delivered cost, in full. Its origin
+-- comes from its certificate lines on the date: those naming the material's own substance (or none)
 -- when there are such lines, so that a constituent line (Co in a SmCo alloy) does not
 -- shrink a form that counts in full
 part1_material_lines as (
@@ -195,7 +195,7 @@ part1_material_lines as (
             on
                 counted_nodes.node_item_id = certificate_lines.item_id
                 and counted_nodes.export_date between certificate_lines.valid_from and certificate_lines.valid_to
-    )
+    ) as material_lines
     qualify is_own_substance_line or not bool_or(is_own_substance_line) over (partition by node_item_id, export_date)
 ),
 

@@ -188,14 +188,21 @@ explained as (
                     'No rule fires: '
                     || case
                         when not statused.is_destination_outside_china then 'the destination is mainland China.'
-                    when statused.is_origin_rule_undetermined then
-                        'not determinable: ' || statused.item_id || ' is an NdFeB magnet (or contains one) with no '
-                        || 'certificate stating its composition; if it contains Tb or Dy it is a Part 2 item and '
-                        || case when statused.is_foreign_operator then '61-1c' else 'No. 18' end || ' applies.'
-                    when statused.is_no57_export_in_force then
-                        statused.item_id || ' carries No. 57 control codes (' || statused.control_codes
-                        || ') and is exported from China while No. 57 is in force; the marts have no No. 57 rule, '
-                        || 'so the line goes to review.'
+                        when statused.is_origin_rule_undetermined
+                            then
+                                'not determinable: '
+                                || statused.item_id
+                                || ' is an NdFeB magnet (or contains one) with no certificate stating its '
+                                || 'composition; if it contains Tb or Dy it is a Part 2 item and '
+                                || case when statused.is_foreign_operator then '61-1c' else 'No. 18' end
+                                || ' applies.'
+                        when statused.is_no57_export_in_force
+                            then
+                                statused.item_id
+                                || ' carries No. 57 control codes ('
+                                || statused.control_codes
+                                || ') and is exported from China while No. 57 is in force; the marts have no '
+                                || 'No. 57 rule, so the line goes to review.'
                         when statused.is_61_1a_undetermined
                             then
                                 'not determinable: '
@@ -213,10 +220,12 @@ explained as (
                                 || ' ('
                                 || statused.classification_reason
                                 || ') carries China-origin Part 1 content of '
-                                || {{ format_decimal('statused.cn_part1_value_known') }} || ' ' || statused.currency || ', '
+                                || {{ format_decimal('statused.cn_part1_value_known') }}
+                                || ' ' || statused.currency || ', '
                                 || cast(round(statused.cn_part1_value_share_pct, 6) as varchar)
                                 || ' % of its value, under the 0.1 % threshold of '
-                                || {{ format_decimal('statused.threshold_content_value') }} || ' ' || statused.currency || '.'
+                                || {{ format_decimal('statused.threshold_content_value') }}
+                                || ' ' || statused.currency || '.'
                         when not statused.is_foreign_operator and not statused.is_no18_item
                             then
                                 'exported from China, but ' || statused.item_id || ' is not a No. 18 item.'
