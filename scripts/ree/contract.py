@@ -46,6 +46,15 @@ END_USE_CODES = (
     "humanitarian_disaster",
 )
 
+# fct_declaration_obligations.obligation_type (contracts/marts.md); records name one of these.
+OBLIGATION_TYPES = (
+    "compliance_notice",
+    "humanitarian_export_report",
+    "customs_final_destination",
+    "customs_control_code_remark",
+    "mofcom_export_licence",
+)
+
 PART1_SUBSTANCES = (
     "Sm_metal",
     "Dy_metal",
@@ -282,6 +291,36 @@ EXTRACTS: tuple[Extract, ...] = (
         required=False,
         date_orders=(("valid_from", "valid_to"),),
         description="one row per MOFCOM dual-use export licence held",
+    ),
+    Extract(
+        "erp/legal_entities",
+        (
+            Column("entity_id", required=True),
+            Column("legal_name", required=True),
+            Column("legal_name_local"),
+            Column("country", COUNTRY, required=True),
+            Column("address"),
+            Column("signatory_name"),
+            _EXTRACTED_AT,
+        ),
+        key=("entity_id",),
+        required=False,
+        description="one row per exporting entity of our own (exporter_entity_id, licence holder)",
+    ),
+    Extract(
+        "compliance/obligation_records",
+        (
+            Column("record_id", required=True),
+            Column("shipment_line_id", required=True),
+            Column("obligation_type", ENUM, required=True, enum=OBLIGATION_TYPES),
+            Column("fulfilled_on", DATE, required=True),
+            Column("reference"),
+            Column("recorded_by"),
+            _EXTRACTED_AT,
+        ),
+        key=("record_id",),
+        required=False,
+        description="one row per record that an obligation was met (a notice sent, a report filed)",
     ),
     Extract(
         "reference/fx_rates",

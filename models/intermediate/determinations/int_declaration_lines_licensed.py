@@ -77,7 +77,10 @@ def model(dbt, session):
                 "licence_explanation": why,
             }
         )
-    return pd.DataFrame(rows, columns=["shipment_line_id", "licence_id", "is_covered", "licence_explanation"])
+    frame = pd.DataFrame(rows, columns=["shipment_line_id", "licence_id", "is_covered", "licence_explanation"])
+    # typed even when no line draws a licence (an all-None column would reach DuckDB as NULL)
+    return frame.astype({"shipment_line_id": "string", "licence_id": "string", "is_covered": "boolean",
+                         "licence_explanation": "string"})
 
 
 def _decimal(value):

@@ -1,6 +1,11 @@
 -- One row per obligation a shipment line raises under the view apply_suspensions selects
--- (RULES.md §8). An obligation that arises only under a suspended clause is not raised;
--- No. 18 duties are never suspended. Status is judged on as_of_date.
+-- (RULES.md §8), with its status as of as_of_date and the evidence behind it. Long because
+-- the five obligation types are raised side by side so their conditions can be compared.
+-- An obligation that arises only under a suspended clause is not raised; No. 18 duties
+-- are never suspended. Evidence: a licence that covers the line, the destination or the
+-- remark found on the declaration (int_declaration_lines_remark_checked), or a record in
+-- compliance/obligation_records dated on or before as_of_date. Without evidence an
+-- obligation is open until its due date and overdue after it.
 with determinations as (
     select * from {{ ref('fct_shipment_determinations') }}
 ),
@@ -13,8 +18,21 @@ clause_days as (
     select * from {{ ref('int_clause_days_resolved') }}
 ),
 
+clauses as (
+    select * from {{ ref('regulatory_clauses') }}
+),
+
 working_days as (
     select * from {{ ref('int_prc_working_days_numbered') }}
+),
+
+remarks as (
+    select * from {{ ref('int_declaration_lines_remark_checked') }}
+),
+
+records as (
+    select * from {{ ref('stg_compliance__obligation_records') }}
+    where fulfilled_on <= {{ as_of_date() }}
 ),
 
 lines as (
@@ -23,9 +41,8 @@ lines as (
         ruled.is_foreign_operator,
         ruled.is_destination_outside_china,
         ruled.is_appendix1_item,
-        ruled.fires_18,
-        ruled.basis_in_force_legal,
-        ruled.basis_in_force_as_published,
+        {% if var('apply_suspensions') %}ruled.basis_in_force_legal{% else %}ruled.basis_in_force_as_published{% endif %}
+            as basis_in_force,
         {% if var('apply_suspensions') %}art7_day.is_in_force_legal{% else %}art7_day.is_in_force_as_published{% endif %}
             as is_art7_in_force
     from determinations
@@ -38,29 +55,27 @@ lines as (
 ),
 
 raised as (
-    -- the licence, before export (No. 61 Art. 1; No. 18)
+    -- the licence, before export (No. 61 Art. 1; No. 18; No. 57)
     select
-        shipment_line_id,
+        lines.shipment_line_id,
         'mofcom_export_licence' as obligation_type,
-        case
-            when control_basis = '18' then 'MOFCOM/GAC 2025 No. 18'
-            else 'MOFCOM 2025 No. 61 Art. 1(' || right(
-                    {% if var('apply_suspensions') %}
-                    basis_in_force_legal{% else %}basis_in_force_as_published{% endif %}, 1
-                ) || ')'
-        end as legal_basis,
+        basis_clause.instrument || coalesce(' ' || basis_clause.article, '') as legal_basis,
         'MOFCOM' as recipient,
         cast(null as decimal(38, 12)) as value_share_pct_to_declare,
-        export_date as due_date,
-        licence_id as fulfilled_by,
-        case when licence_id is not null then 'licence ' || licence_id end as evidence
+        lines.export_date as due_date,
+        'licence ' || lines.licence_id as data_evidence,
+        cast(null as varchar) as expected_remark,
+        cast(null as varchar) as finding
     from lines
-    where licence_requirement = 'required'
+    left join clauses as basis_clause
+        on coalesce(lines.basis_in_force, lines.control_basis) = basis_clause.clause_id
+    where lines.licence_requirement = 'required'
 
     union all
 
     -- the Declaration of Compliance to the next recipient (Art. 7; Appendix 2): foreign
-    -- operators exporting controlled items; Chinese domestic exporters of Part 1 items (100 %)
+    -- operators exporting controlled items; Chinese domestic exporters of Appendix 1 items,
+    -- Part 1 at 100 %, Part 2 at the share computed from the BOM and documents
     select
         shipment_line_id,
         'compliance_notice' as obligation_type,
@@ -68,22 +83,23 @@ raised as (
         -- the next recipient; null when the line names no party (the line is flagged missing_party)
         coalesce(consignee_party_id, end_user_party_id) as recipient,
         case
-            when not is_foreign_operator then cast(100 as decimal(38, 12))
+            when not is_foreign_operator and is_part1_item then cast(100 as decimal(38, 12))
             else cn_part1_value_share_pct
         end as value_share_pct_to_declare,
         export_date as due_date,
-        cast(null as varchar) as fulfilled_by,
-        cast(null as varchar) as evidence
+        cast(null as varchar) as data_evidence,
+        cast(null as varchar) as expected_remark,
+        case
+            when not (not is_foreign_operator and is_part1_item) and cn_part1_value_share_pct is null
+                then 'the share to declare cannot be determined: complete it before sending'
+        end as finding
     from lines
     where
         is_art7_in_force
+        and is_destination_outside_china
         and (
-            (
-                is_foreign_operator
-                and {% if var('apply_suspensions') %}basis_in_force_legal{% else %}basis_in_force_as_published{% endif %}
-                like '61-%'
-            )
-            or (not is_foreign_operator and is_part1_item and is_destination_outside_china)
+            (is_foreign_operator and basis_in_force like '61-%')
+            or (not is_foreign_operator and is_appendix1_item)
         )
 
     union all
@@ -96,8 +112,12 @@ raised as (
         'MOFCOM' as recipient,
         cast(null as decimal(38, 12)) as value_share_pct_to_declare,
         due_day.calendar_date as due_date,
-        cast(null as varchar) as fulfilled_by,
-        cast(null as varchar) as evidence
+        cast(null as varchar) as data_evidence,
+        cast(null as varchar) as expected_remark,
+        case
+            when due_day.calendar_date is null
+                then 'the due date falls beyond the PRC working-day calendar: not guessed'
+        end as finding
     from lines
     left join working_days as export_day
         on lines.export_date = export_day.calendar_date
@@ -117,40 +137,76 @@ raised as (
         'China Customs' as recipient,
         cast(null as decimal(38, 12)) as value_share_pct_to_declare,
         export_date as due_date,
-        destination_country as fulfilled_by,
-        'destination_country ' || destination_country || ' declared' as evidence
+        'destination_country ' || destination_country || ' declared' as data_evidence,
+        cast(null as varchar) as expected_remark,
+        cast(null as varchar) as finding
     from lines
     where is_art7_in_force and not is_foreign_operator and is_appendix1_item and is_destination_outside_china
 
     union all
 
-    -- customs: controlled or not and the control code in the remarks (No. 18, never suspended)
+    -- customs: controlled or not, and the exact control code, in the remarks (No. 18; No. 57
+    -- while in force): every Chinese domestic rare-earth line
     select
-        shipment_line_id,
+        lines.shipment_line_id,
         'customs_control_code_remark' as obligation_type,
-        'MOFCOM/GAC 2025 No. 18' as legal_basis,
+        remarks.legal_basis,
         'China Customs' as recipient,
         cast(null as decimal(38, 12)) as value_share_pct_to_declare,
-        export_date as due_date,
-        case when remark_names_code then customs_remarks end as fulfilled_by,
-        case when remark_names_code then 'customs_remarks: ' || customs_remarks end as evidence
-    from (
-        select
-            *,
-            -- the remark names one of the item's control codes (or its heading, e.g. 1C905)
-            coalesce(
-                list_bool_or(
-                    list_transform(
-                        string_split(control_codes, ';'),
-                        lambda code: contains(upper(coalesce(customs_remarks, '')), upper(split_part(code, '.', 1)))
-                    )
-                ),
-                false
-            ) as remark_names_code
-        from lines
-        -- No. 18 in force on the export date (from 2025-04-04; never suspended)
-        where fires_18 and coalesce(basis_in_force_as_published, '') = '18'
-    ) as no18_lines
+        lines.export_date as due_date,
+        case when remarks.is_remark_met then 'customs_remarks: ' || remarks.customs_remarks end as data_evidence,
+        remarks.expected_remark,
+        remarks.remark_finding as finding
+    from lines
+    inner join remarks
+        on lines.shipment_line_id = remarks.shipment_line_id
+),
+
+record_evidence as (
+    select
+        shipment_line_id,
+        obligation_type,
+        min(fulfilled_on) as fulfilled_on,
+        string_agg(
+            'obligation record ' || record_id || coalesce(' (reference ' || record_reference || ')', ''),
+            '; ' order by fulfilled_on, record_id
+        ) as evidence
+    from records
+    group by shipment_line_id, obligation_type
+),
+
+evidenced as (
+    select
+        raised.*,
+        nullif(concat_ws('; ', raised.data_evidence, record_evidence.evidence), '') as evidence,
+        case
+            when raised.data_evidence is not null and raised.obligation_type = 'mofcom_export_licence' then 'licence'
+            when raised.data_evidence is not null then 'declaration'
+            when record_evidence.evidence is not null then 'obligation_record'
+        end as fulfilment_source,
+        case
+            when raised.data_evidence is not null then lines.export_date
+            else record_evidence.fulfilled_on
+        end as fulfilled_on
+    from raised
+    inner join lines
+        on raised.shipment_line_id = lines.shipment_line_id
+    left join record_evidence
+        on
+            raised.shipment_line_id = record_evidence.shipment_line_id
+            and raised.obligation_type = record_evidence.obligation_type
+),
+
+statused as (
+    select
+        *,
+        case
+            when evidence is not null then 'fulfilled'
+            when due_date is null then 'open'
+            when due_date < {{ as_of_date() }} then 'overdue'
+            else 'open'
+        end as status
+    from evidenced
 ),
 
 final as (
@@ -162,16 +218,27 @@ final as (
         recipient,
         value_share_pct_to_declare,
         due_date,
-        case
-            when fulfilled_by is not null then 'fulfilled'
-            when due_date is null then 'open'
-            when due_date < {{ as_of_date() }} then 'overdue'
-            else 'open'
-        end as status,
+        status,
         evidence,
+        fulfilment_source,
+        fulfilled_on,
+        coalesce(fulfilled_on > due_date, false) as is_fulfilled_late,
+        case status
+            when 'fulfilled' then 'fulfilled by ' || evidence
+                || case
+                    when fulfilled_on > due_date
+                        then ' on ' || cast(fulfilled_on as varchar) || ', after the due date ' || cast(due_date as varchar)
+                    else ''
+                end
+            when 'overdue'
+                then 'no evidence; due ' || cast(due_date as varchar)
+                    || ', overdue on ' || cast({{ as_of_date() }} as varchar)
+            else 'no evidence yet; ' || coalesce('due ' || cast(due_date as varchar), 'no due date')
+        end || coalesce('; ' || finding, '') as status_reason,
+        expected_remark,
         due_date is null and obligation_type = 'humanitarian_export_report' as is_due_date_outside_calendar,
         {{ as_of_date() }} as status_as_of
-    from raised
+    from statused
 )
 
 select * from final
