@@ -1,11 +1,14 @@
 """`ree notices [--shipment ID]`: one Declaration of Compliance (合规告知书) per open or overdue
 `compliance_notice` obligation, following the template of MOFCOM 2025 No. 61 Appendix 2.
 
-Each declaration is written in Chinese (the definitive text) and English, as HTML and PDF, to
-``$REE_WAREHOUSE_DIR/notices/``. The official Chinese text of Appendix 2 is not held by the project
-(regulation/ has only the English translation): the Chinese here is the project's own rendering,
-and every document says so (RULES.md §8). Values come from the published serving copy and are
-HTML-escaped (a party name with markup stays text).
+Each declaration is written in Chinese and English, as HTML and PDF, to ``$REE_WAREHOUSE_DIR/notices/``.
+The Chinese text of MOFCOM's official template is the definitive one; it is not held by the project
+(regulation/ has only the English translation), so the Chinese here is the project's own translation,
+to be checked against the official template, and every document says so (RULES.md §8). The exporter
+is printed with its legal names, address and signatory from `erp/legal_entities` (mart
+dim_legal_entities); an entity missing there is printed by its id, and the document says that its
+legal name is missing. Values come from the published serving copy and are HTML-escaped (a party
+name with markup stays text).
 """
 
 from __future__ import annotations
@@ -26,9 +29,13 @@ from ree.report import fmt_pct, has_table, jinja_env, open_serving, rows, write_
 
 # Fonts tried for the Chinese text, in order (Debian: fonts-noto-cjk, fonts-wqy-zenhei).
 CJK_FONTS = ("Noto Serif CJK SC", "Noto Sans CJK SC", "Source Han Serif SC", "WenQuanYi Zen Hei")
-TRANSLATION_NOTE_ZH = "本中文文本为项目译文，须与商务部官方模板（商务部公告2025年第61号附件2）核对后方可使用。"
+TRANSLATION_NOTE_ZH = ("本中文文本为项目译文，须与商务部官方模板（商务部公告2025年第61号附件2）核对后方可使用；"
+                       "以商务部官方模板的中文文本为准。")
 TRANSLATION_NOTE_EN = ("The Chinese text is the project's translation of the template in Appendix 2 of MOFCOM "
-                       "Notice 2025 No. 61; check it against MOFCOM's official template before use.")
+                       "Notice 2025 No. 61; check it against MOFCOM's official template before use. The Chinese "
+                       "text of MOFCOM's official template is definitive, not this translation.")
+NAME_MISSING_ZH = "法定名称缺失：erp/legal_entities 中无此实体，签署前须补全"
+NAME_MISSING_EN = "legal name missing: the entity is not in erp/legal_entities; complete it before signing"
 OFFICIAL_TEXT_REF = "https://perma.cc/JQ7E-JWRL"
 
 
@@ -101,14 +108,18 @@ def safe_name(text: str) -> str:
 
 def open_notices(con, shipment: str | None) -> list[dict]:
     parties = has_table(con, "marts", "dim_parties")
-    party_cols = ("recipient.party_name as recipient_name, recipient.party_name_local as recipient_name_local, "
-                  "recipient.party_country as recipient_country, exporter.party_name as exporter_name, "
-                  "exporter.party_name_local as exporter_name_local") if parties else (
-                  "null as recipient_name, null as recipient_name_local, null as recipient_country, "
-                  "null as exporter_name, null as exporter_name_local")
-    party_joins = ("left join marts.dim_parties as recipient on o.recipient = recipient.party_id "
-                   "left join marts.dim_parties as exporter on d.exporter_entity_id = exporter.party_id") \
-        if parties else ""
+    recipient_cols = ("recipient.party_name as recipient_name, recipient.party_name_local as recipient_name_local, "
+                      "recipient.party_country as recipient_country") if parties else (
+                      "null as recipient_name, null as recipient_name_local, null as recipient_country")
+    joins = "left join marts.dim_parties as recipient on o.recipient = recipient.party_id " if parties else ""
+    # our own exporting entity, from erp/legal_entities (a release older than the mart has none)
+    if has_table(con, "marts", "dim_legal_entities"):
+        exporter_cols = ("entity.legal_name as exporter_name, entity.legal_name_local as exporter_name_local, "
+                         "entity.entity_address as exporter_address, entity.signatory_name as exporter_signatory")
+        joins += "left join marts.dim_legal_entities as entity on d.exporter_entity_id = entity.entity_id"
+    else:
+        exporter_cols = ("null as exporter_name, null as exporter_name_local, null as exporter_address, "
+                         "null as exporter_signatory")
     filter_sql, params = "", []
     if shipment:
         filter_sql = "and (o.shipment_line_id = ? or d.declaration_id = ?)"
@@ -118,11 +129,11 @@ def open_notices(con, shipment: str | None) -> list[dict]:
             o.due_date, o.status, o.status_as_of,
             d.declaration_id, d.line_no, d.export_date, d.exporter_entity_id, d.exporter_country,
             d.destination_country, d.item_id, d.quantity, d.control_codes, d.control_basis, d.is_part1_item,
-            d.part2_category, items.item_description, {party_cols}
+            d.part2_category, items.item_description, {recipient_cols}, {exporter_cols}
         from marts.fct_declaration_obligations as o
         inner join marts.fct_shipment_determinations as d on o.shipment_line_id = d.shipment_line_id
         left join marts.dim_items as items on d.item_id = items.item_id
-        {party_joins}
+        {joins}
         where o.obligation_type = 'compliance_notice' and o.status in ('open', 'overdue') {filter_sql}
         order by d.export_date, o.shipment_line_id""", params)
 
@@ -141,6 +152,8 @@ def notice_context(notice: dict, release: dict, fonts: list[str]) -> dict:
         "operator_en": "Chinese domestic export operator" if domestic else "designated foreign export operator",
         "date_zh": date_zh(notice["export_date"]),
         "date_en": date_en(notice["export_date"]),
+        "name_missing_zh": NAME_MISSING_ZH,
+        "name_missing_en": NAME_MISSING_EN,
         "translation_note_zh": TRANSLATION_NOTE_ZH,
         "translation_note_en": TRANSLATION_NOTE_EN,
         "official_text_ref": OFFICIAL_TEXT_REF,
