@@ -230,6 +230,35 @@ def obligations(con, period: Period) -> dict:
     return {"summary": summary, "outstanding": outstanding, "as_of": as_of}
 
 
+def obligation_status(con, period: Period) -> dict:
+    """Every obligation's status by type, the obligation records that match nothing, our entities."""
+    by_type = rows(con, """
+        select o.obligation_type,
+            count(*) filter (where o.status = 'open') as open,
+            count(*) filter (where o.status = 'overdue') as overdue,
+            count(*) filter (where o.status = 'fulfilled') as fulfilled,
+            count(*) filter (where o.fulfilment_source = 'obligation_record') as fulfilled_by_record,
+            count(*) filter (where o.status = 'fulfilled' and o.is_fulfilled_late) as fulfilled_late,
+            count(*) as total
+        from marts.fct_declaration_obligations as o
+        inner join marts.fct_shipment_determinations as d on o.shipment_line_id = d.shipment_line_id
+        where d.export_date <= ?
+        group by all order by o.obligation_type""", [period.end])
+    unmatched = rows(con, """
+        select record_id, shipment_line_id, obligation_type, fulfilled_on, record_reference, match_reason
+        from marts.fct_obligation_records where match_status in ('no_such_shipment_line', 'obligation_not_raised')
+        order by fulfilled_on, record_id""") if has_table(con, "marts", "fct_obligation_records") else []
+    entities = rows(con, """
+        select d.exporter_entity_id as entity_id, e.legal_name, e.legal_name_local, e.entity_address,
+            e.signatory_name, count(*) as lines
+        from marts.fct_shipment_determinations as d
+        left join marts.dim_legal_entities as e on d.exporter_entity_id = e.entity_id
+        where d.export_date between ? and ?
+        group by all order by entity_id""", [period.start, period.end]) \
+        if has_table(con, "marts", "dim_legal_entities") else []
+    return {"by_type": by_type, "unmatched": unmatched, "entities": entities}
+
+
 def data_quality(con, period: Period) -> dict:
     quarantine = rows(con, """
         select coalesce(extract, '(whole file)') as extract, reason, count(*) as rejected,
@@ -395,6 +424,7 @@ def build_context(con, period: Period, compare_previous: bool, serving: Path) ->
         },
         "lists": line_lists(con, period),
         "obligations": obligations(con, period),
+        "obligation_status": obligation_status(con, period),
         "data_quality": data_quality(con, period),
         "policy": policy(con, period),
         "serving_file": serving,

@@ -268,3 +268,95 @@ def test_the_chinese_text_is_called_a_translation_not_definitive(written):
     assert "以商务部官方模板的中文文本为准" in html
     assert "Chinese text of MOFCOM&#39;s official template is definitive" in html
     assert "本中文文本为项目译文" in html
+
+
+# --- the embedded sample (data/sample/README.md, "Obligations, records and entities") ---------------
+
+
+@pytest.fixture(scope="module")
+def sample_published(sample_warehouse):
+    with sample_warehouse:
+        pub.publish()
+    return sample_warehouse
+
+
+def sample_obligation(wh: Warehouse, line: str, obligation_type: str) -> dict:
+    (row,) = wh.dicts(f"""select * from marts.fct_declaration_obligations
+        where shipment_line_id = '{line}' and obligation_type = '{obligation_type}'""")
+    return row
+
+
+def test_sample_evidence_is_as_documented(sample_warehouse):
+    from test_sample_marts import expected_rows
+
+    want = {(r["shipment_line_id"], r["obligation_type"]): r["evidence"] or None
+            for r in expected_rows("declaration_obligations.csv")}
+    got = {(r["shipment_line_id"], r["obligation_type"]): r["evidence"]
+           for r in sample_warehouse.dicts("select * from marts.fct_declaration_obligations")}
+    assert got == want
+
+
+def test_sample_statuses_occur_each_for_the_right_reason(sample_warehouse):
+    wh = sample_warehouse
+    notice = sample_obligation(wh, "DE-261113-01-1", "compliance_notice")
+    assert (notice["status"], notice["fulfilment_source"]) == ("fulfilled", "obligation_record")
+    assert "OBR-2026-0001" in notice["evidence"] and "DoC-DE01-2026-0113" in notice["evidence"]
+    late = sample_obligation(wh, "DE-261117-01-1", "compliance_notice")
+    assert (late["status"], late["is_fulfilled_late"]) == ("fulfilled", True)
+    report = sample_obligation(wh, "DE-251009-01-1", "humanitarian_export_report")
+    assert (report["status"], report["fulfilled_on"]) == ("fulfilled", dt.date(2025, 10, 21))
+    still_open = sample_obligation(wh, "DE-261124-01-1", "humanitarian_export_report")
+    assert (still_open["status"], still_open["evidence"]) == ("open", None)
+    overdue = sample_obligation(wh, "DE-261118-01-1", "compliance_notice")
+    assert (overdue["status"], overdue["evidence"]) == ("overdue", None)
+    assert overdue["status_reason"] == "no evidence; due 2026-11-18, overdue on 2026-12-01"
+    wrong_code = sample_obligation(wh, "CN-261130-01-1", "customs_control_code_remark")
+    assert wrong_code["status"] == "overdue" and "1C905.a (not the line's code 1C905.b)" in wrong_code["status_reason"]
+    not_controlled = sample_obligation(wh, "CN-261128-01-1", "customs_control_code_remark")
+    assert (not_controlled["status"], not_controlled["expected_remark"]) == ("fulfilled", "not controlled")
+    domestic_part2 = sample_obligation(wh, "CN-261127-01-1", "compliance_notice")
+    assert domestic_part2["recipient"] == "P-VANTEC"
+
+
+def test_sample_records_matching_nothing_are_kept(sample_warehouse):
+    records = {r["record_id"]: r for r in sample_warehouse.dicts("select * from marts.fct_obligation_records")}
+    assert len(records) == 6
+    assert records["OBR-2026-0004"]["match_status"] == "obligation_not_raised"  # latent view only
+    assert records["OBR-2026-0005"]["match_status"] == "no_such_shipment_line"
+    assert sum(r["match_status"] == "matched" for r in records.values()) == 4
+
+
+def test_sample_notices_name_every_entity(sample_published, tmp_path):
+    with sample_published:
+        written = notices.generate(out_dir=tmp_path, pdf=False)
+    names = {"E-DE01": "Kessler Antriebstechnik GmbH", "E-VN01": "Kessler Drive Systems Vietnam Co., Ltd.",
+             "E-CN01": "Kessler Materials (Ganzhou) Co., Ltd."}
+    assert {w["shipment_line_id"][:2] for w in written} == {"DE", "VN", "CN"}
+    for w in written:
+        html = (tmp_path / w["html"]).read_text()
+        assert "legal name missing" not in html, w["shipment_line_id"]
+        for entity, name in names.items():
+            for match in re.finditer(entity, html):
+                assert name in html[max(0, match.start() - 120):match.end() + 120], (w["shipment_line_id"], entity)
+    cn = (tmp_path / "DoC-CN-261130-01-1.html").read_text()
+    assert "凯斯勒材料（赣州）有限公司（Kessler Materials (Ganzhou) Co., Ltd.）" in cn and "李建国" in cn
+
+
+def test_sample_report_counts_obligations_by_type_and_shows_unmatched_records(sample_published, tmp_path):
+    from ree import report
+
+    with sample_published:
+        html_path, _ = report.render("2026-11", out_dir=tmp_path)
+    html = html_path.read_text()
+    assert "Status of every obligation, by type" in html
+    (open_, overdue, fulfilled, by_record, total), = sample_published.query("""
+        select count(*) filter (where status = 'open'), count(*) filter (where status = 'overdue'),
+            count(*) filter (where status = 'fulfilled'), count(*) filter (where fulfilment_source = 'obligation_record'),
+            count(*)
+        from marts.fct_declaration_obligations where obligation_type = 'compliance_notice'""")
+    assert (f'<tr><td>compliance_notice</td><td class="num">{open_}</td><td class="num">{overdue}</td>'
+            f'<td class="num">{fulfilled}</td><td class="num">{by_record}</td>') in html
+    assert by_record == 3 and total == 30
+    assert "Obligation records that match no obligation (all loads): 2" in html
+    assert "OBR-2026-0004" in html and "OBR-2026-0005" in html
+    assert "凯斯勒材料（赣州）有限公司" in html and "Dr. Martina Kessler" in html

@@ -5,6 +5,8 @@
 -- controlled or not. The remark must say which: the exact control code(s), sub-item
 -- included, and no other code; or, where no code applies, that the goods are not
 -- controlled. A line whose code cannot be determined is never taken as met.
+-- Long because both triggers (control code, HS code) and the reading of the remark are
+-- kept in one place, so what the remark must say and why it fails read together.
 with ruled as (
     select * from {{ ref('int_declaration_lines_ruled') }}
 ),
@@ -122,20 +124,13 @@ hs_matches as (
     group by domestic_lines.shipment_line_id
 ),
 
--- the codes the remark names: a dual-use code with its sub-items (1C905, 1C905.b, ...)
+-- the lines that owe the duty, and what their remark must say
 remarks_read as (
     select
         domestic_lines.*,
         coalesce(expected_codes.expected_codes, []) as expected_codes,
         coalesce(expected_codes.code_instruments, hs_matches.hs_instruments) as legal_basis,
         not domestic_lines.is_known_item or domestic_lines.is_part2_undetermined as is_code_undetermined,
-        -- written canonically (1C905.b) whatever the case of the remark
-        list_distinct(
-            list_transform(
-                regexp_extract_all(lower(coalesce(domestic_lines.customs_remarks, '')), '\b\d[a-e]\d{3}(?:\.[a-z0-9]+)*'),
-                lambda code: upper(code[1:5]) || code[6:]
-            )
-        ) as named_codes,
         regexp_matches(
             lower(coalesce(domestic_lines.customs_remarks, '')),
             '{{ var("customs_remark_not_controlled_pattern") }}'
@@ -148,12 +143,28 @@ remarks_read as (
     where expected_codes.shipment_line_id is not null or hs_matches.shipment_line_id is not null
 ),
 
+remarks_parsed as (
+    select
+        *,
+        -- the dual-use codes the remark names, sub-items included (1C905, 1C905.b, ...),
+        -- written canonically (1C905.b) whatever the case of the remark
+        list_distinct(
+            list_transform(
+                regexp_extract_all(
+                    lower(coalesce(customs_remarks, '')), '\b\d[a-e]\d{3}(?:\.[a-z0-9]+)*'
+                ),
+                lambda code: upper(code[1:5]) || code[6:]
+            )
+        ) as named_codes
+    from remarks_read
+),
+
 checked as (
     select
         *,
         list_filter(named_codes, lambda code: not list_contains(expected_codes, code)) as other_codes,
         list_filter(expected_codes, lambda code: not list_contains(named_codes, code)) as missing_codes
-    from remarks_read
+    from remarks_parsed
 ),
 
 final as (

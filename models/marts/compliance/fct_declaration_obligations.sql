@@ -224,12 +224,16 @@ final as (
         fulfilled_on,
         coalesce(fulfilled_on > due_date, false) as is_fulfilled_late,
         case status
-            when 'fulfilled' then 'fulfilled by ' || evidence
-                || case
-                    when fulfilled_on > due_date
-                        then ' on ' || cast(fulfilled_on as varchar) || ', after the due date ' || cast(due_date as varchar)
-                    else ''
-                end
+            when 'fulfilled'
+                then 'fulfilled by ' || evidence
+                    || case
+                        when fulfilled_on > due_date
+                            then ' on '
+                                || cast(fulfilled_on as varchar)
+                                || ', after the due date '
+                                || cast(due_date as varchar)
+                        else ''
+                    end
             when 'overdue'
                 then 'no evidence; due ' || cast(due_date as varchar)
                     || ', overdue on ' || cast({{ as_of_date() }} as varchar)

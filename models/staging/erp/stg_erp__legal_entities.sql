@@ -2,20 +2,20 @@
 -- says its name is missing (dim_legal_entities).
 with legal_entities as (
     {% if raw_extract_loaded('erp', 'legal_entities') -%}
-        select * from {{ source('erp', 'legal_entities') }}
-        {{ keep_latest_version(['entity_id']) }}
+    select * from {{ source('erp', 'legal_entities') }}
+    {{ keep_latest_version(['entity_id']) }}
     {%- else -%}
-        -- no batch holds the extract yet (a warehouse loaded before it joined the contract)
-        select
-            cast(null as varchar) as entity_id,
-            cast(null as varchar) as legal_name,
-            cast(null as varchar) as legal_name_local,
-            cast(null as varchar) as country,
-            cast(null as varchar) as address,
-            cast(null as varchar) as signatory_name,
-            cast(null as timestamp) as extracted_at,
-            cast(null as varchar) as _batch_id
-        where false
+    -- no batch holds the extract yet (a warehouse loaded before it joined the contract)
+    select
+        cast(null as varchar) as entity_id,
+        cast(null as varchar) as legal_name,
+        cast(null as varchar) as legal_name_local,
+        cast(null as varchar) as country,
+        cast(null as varchar) as address,
+        cast(null as varchar) as signatory_name,
+        cast(null as timestamp) as extracted_at,
+        cast(null as varchar) as _batch_id
+    where false
     {%- endif %}
 ),
 
