@@ -298,18 +298,18 @@ def test_sample_evidence_is_as_documented(sample_warehouse):
 
 def test_sample_statuses_occur_each_for_the_right_reason(sample_warehouse):
     wh = sample_warehouse
-    notice = sample_obligation(wh, "DE-261113-01-1", "compliance_notice")
+    notice = sample_obligation(wh, "DE-261118-01-1", "compliance_notice")
     assert (notice["status"], notice["fulfilment_source"]) == ("fulfilled", "obligation_record")
-    assert "OBR-2026-0001" in notice["evidence"] and "DoC-DE01-2026-0113" in notice["evidence"]
+    assert "OBR-2026-0001" in notice["evidence"] and "DoC-DE01-2026-0118" in notice["evidence"]
     late = sample_obligation(wh, "DE-261117-01-1", "compliance_notice")
     assert (late["status"], late["is_fulfilled_late"]) == ("fulfilled", True)
     report = sample_obligation(wh, "DE-251009-01-1", "humanitarian_export_report")
     assert (report["status"], report["fulfilled_on"]) == ("fulfilled", dt.date(2025, 10, 21))
     still_open = sample_obligation(wh, "DE-261124-01-1", "humanitarian_export_report")
     assert (still_open["status"], still_open["evidence"]) == ("open", None)
-    overdue = sample_obligation(wh, "DE-261118-01-1", "compliance_notice")
+    overdue = sample_obligation(wh, "DE-261113-01-1", "compliance_notice")
     assert (overdue["status"], overdue["evidence"]) == ("overdue", None)
-    assert overdue["status_reason"] == "no evidence; due 2026-11-18, overdue on 2026-12-01"
+    assert overdue["status_reason"] == "no evidence; due 2026-11-13, overdue on 2026-12-01"
     wrong_code = sample_obligation(wh, "CN-261130-01-1", "customs_control_code_remark")
     assert wrong_code["status"] == "overdue" and "1C905.a (not the line's code 1C905.b)" in wrong_code["status_reason"]
     not_controlled = sample_obligation(wh, "CN-261128-01-1", "customs_control_code_remark")
