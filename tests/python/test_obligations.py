@@ -15,7 +15,6 @@ import datetime as dt
 import re
 
 import pytest
-
 from conftest import Warehouse
 from landing import BASE, make_landing
 from ree import notices
