@@ -359,3 +359,21 @@ def test_sample_report_counts_obligations_by_type_and_shows_unmatched_records(sa
     assert "Obligation records that match no obligation (all loads): 2" in html
     assert "OBR-2026-0004" in html and "OBR-2026-0005" in html
     assert "凯斯勒材料（赣州）有限公司" in html and "Dr. Martina Kessler" in html
+
+
+def test_a_warehouse_loaded_before_the_optional_extracts_existed_still_builds(tmp_path):
+    """Batches written before `erp/legal_entities` and `compliance/obligation_records` joined the
+    contract hold no Parquet for them: their staging models read an empty, typed relation."""
+    import shutil
+
+    wh = Warehouse(tmp_path / "warehouse")
+    wh.load(make_landing(tmp_path / "landing"))
+    for folder in (*(wh.root / "raw" / "batches").glob("*/erp/legal_entities"),
+                   *(wh.root / "raw" / "batches").glob("*/compliance")):
+        shutil.rmtree(folder)
+    assert wh.dbt("run", "--select", "stg_erp__legal_entities", "stg_compliance__obligation_records",
+                  "stg_customs__export_declarations", "stg_licences__licences", "dim_legal_entities",
+                  "--vars", AS_OF)
+    assert wh.query("select count(*) from staging.stg_compliance__obligation_records") == [(0,)]
+    assert wh.query("select entity_id, is_in_extract, missing_name_note from marts.dim_legal_entities") == [
+        ("ENT-DE", False, "ENT-DE: legal name missing (not in erp/legal_entities)")]
