@@ -24,6 +24,7 @@ lines as (
         ruled.is_destination_outside_china,
         ruled.is_appendix1_item,
         ruled.fires_18,
+        ruled.fires_57,
         ruled.basis_in_force_legal,
         ruled.basis_in_force_as_published,
         {% if var('apply_suspensions') %}art7_day.is_in_force_legal{% else %}art7_day.is_in_force_as_published{% endif %}
@@ -44,6 +45,7 @@ raised as (
         'mofcom_export_licence' as obligation_type,
         case
             when control_basis = '18' then 'MOFCOM/GAC 2025 No. 18'
+            when control_basis = '57' then 'MOFCOM/GAC 2025 No. 57'
             else 'MOFCOM 2025 No. 61 Art. 1(' || right(
                     {% if var('apply_suspensions') %}
                     basis_in_force_legal{% else %}basis_in_force_as_published{% endif %}, 1
@@ -128,7 +130,7 @@ raised as (
     select
         shipment_line_id,
         'customs_control_code_remark' as obligation_type,
-        'MOFCOM/GAC 2025 No. 18' as legal_basis,
+        case when fires_18 then 'MOFCOM/GAC 2025 No. 18' else 'MOFCOM/GAC 2025 No. 57' end as legal_basis,
         'China Customs' as recipient,
         cast(null as decimal(38, 12)) as value_share_pct_to_declare,
         export_date as due_date,
@@ -148,8 +150,14 @@ raised as (
                 false
             ) as remark_names_code
         from lines
-        -- No. 18 in force on the export date (from 2025-04-04; never suspended)
-        where fires_18 and coalesce(basis_in_force_as_published, '') = '18'
+        -- No. 18 in force on the export date (from 2025-04-04; never suspended); No. 57 (the
+        -- same customs duties) while in force in the view apply_suspensions selects
+        where
+            (fires_18 and coalesce(basis_in_force_as_published, '') = '18')
+            or (
+                fires_57
+                and coalesce({{ selected_view('basis_in_force_legal', 'basis_in_force_as_published') }}, '') = '57'
+            )
     ) as no18_lines
 ),
 
