@@ -81,13 +81,13 @@ item_date_code_rules as (
 -- Arts. 2-5 of No. 61 on each export date, in both views.
 article_days as (
     select
-        calendar_date,
         {%- for view in ['legal', 'as_published'] %}
         {%- for article in ['2', '3', '4', '5'] %}
         coalesce(bool_or(clause_id = '61-{{ article }}' and is_in_force_{{ view }}), false)
-            as is_art{{ article }}_in_force_{{ view }}{{ ',' if not (loop.last and view == 'as_published') }}
+            as is_art{{ article }}_in_force_{{ view }},
         {%- endfor %}
         {%- endfor %}
+        calendar_date
     from clause_days
     where clause_id in ('61-2', '61-3', '61-4', '61-5')
     group by calendar_date
@@ -240,14 +240,13 @@ outcomes as (
         coalesce(screened.is_party_missing, false) as is_party_missing,
         coalesce(screened.has_ownership_cycle, false) as has_ownership_cycle,
         screened.screening_explanation,
-        screened.matched_entry_ids,
         {%- for view in ['legal', 'as_published'] %}
-        coalesce(article_days.is_art2_in_force_{{ view }}, false) as is_art2_in_force_{{ view }},
-        coalesce(article_days.is_art3_in_force_{{ view }}, false) as is_art3_in_force_{{ view }},
-        coalesce(article_days.is_art4_in_force_{{ view }}, false) as is_art4_in_force_{{ view }},
-        coalesce(article_days.is_art5_in_force_{{ view }}, false) as is_art5_in_force_{{ view }}
-        {{- ',' if not loop.last }}
+        {%- for article in ['2', '3', '4', '5'] %}
+        coalesce(article_days.is_art{{ article }}_in_force_{{ view }}, false)
+            as is_art{{ article }}_in_force_{{ view }},
         {%- endfor %}
+        {%- endfor %}
+        screened.matched_entry_ids
     from based
     left join regimes
         on based.shipment_line_id = regimes.shipment_line_id
@@ -268,7 +267,6 @@ outcomes as (
 -- humanitarian exemption. The MOFCOM control list denies whatever No. 61's state.
 viewed as (
     select
-        outcomes.*,
         {%- for view in ['legal', 'as_published'] %}
         case
             when outcomes.is_control_list_party then 'deny_presumption'
@@ -292,8 +290,9 @@ viewed as (
             outcomes.is_control_list_party
             or (outcomes.is_art2_in_force_{{ view }} and outcomes.is_military_end_user)
             or (outcomes.is_art3_in_force_{{ view }} and outcomes.end_use_outcome_undated = 'deny_presumption')
-        ) as is_military_end_use_review_{{ view }}{{ ',' if not loop.last }}
+        ) as is_military_end_use_review_{{ view }},
         {%- endfor %}
+        outcomes.*
     from outcomes
 ),
 

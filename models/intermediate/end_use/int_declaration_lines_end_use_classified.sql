@@ -13,9 +13,16 @@
     read (outcome_precedence, then priority) is the statement's; a matching pattern that
     gives no code (a negation, an equipment wavelength) leaves part of the statement
     unread: a line without a declared code then goes to review (is_end_use_unclear). -#}
-{%- set figure_qualifier = "(?:\\b(?:at\\s+least|no\\s+(?:less|fewer)\\s+than|not\\s+(?:less|fewer)\\s+than|more\\s+than|greater\\s+than|over|above|beyond|minimum(?:\\s+of)?|min\\.?|at\\s+most|no\\s+more\\s+than|not\\s+more\\s+than|less\\s+than|fewer\\s+than|smaller\\s+than|under|below|up\\s+to|maximum(?:\\s+of)?|max\\.?)\\s*|(?:>=|<=|≥|≤|>|<)\\s*|\\bsub-?\\s*)?" -%}
+{#- Figure grammar: [qualifier] number [range] [+] unit [+ | and/or below|above|beyond]. -#}
+{%- set lower_words = "at\\s+least|no\\s+(?:less|fewer)\\s+than|not\\s+(?:less|fewer)\\s+than|more\\s+than"
+    ~ "|greater\\s+than|over|above|beyond|minimum(?:\\s+of)?|min\\.?" -%}
+{%- set upper_words = "at\\s+most|no\\s+more\\s+than|not\\s+more\\s+than|less\\s+than|fewer\\s+than"
+    ~ "|smaller\\s+than|under|below|up\\s+to|maximum(?:\\s+of)?|max\\.?" -%}
+{%- set figure_qualifier = "(?:\\b(?:" ~ lower_words ~ "|" ~ upper_words ~ ")\\s*"
+    ~ "|(?:>=|<=|≥|≤|>|<)\\s*|\\bsub-?\\s*)?" -%}
 {%- set figure_number = "\\b\\d+(?:\\.\\d+)?(?:\\s*(?:-|–|to)\\s*\\d+(?:\\.\\d+)?)?\\s*\\+?\\s*-?\\s*" -%}
-{%- set figure_suffix = "\\b(?:\\s*\\+|\\s+(?:and|or|&)\\s+(?:below|under|less|lower|smaller|fewer|finer|beneath|above|over|more|greater|higher|larger|up|beyond)\\b)?" -%}
+{%- set figure_suffix = "\\b(?:\\s*\\+|\\s+(?:and|or|&)\\s+(?:below|under|less|lower|smaller|fewer|finer|beneath"
+    ~ "|above|over|more|greater|higher|larger|up|beyond)\\b)?" -%}
 
 with recursive declarations as (
     select
@@ -98,29 +105,27 @@ pattern_matches as (
     where statement_walk.is_match
 ),
 
--- Every figure of the pattern's unit in the statement, with its comparative, as a range.
+-- Every figure of the pattern's unit in the text it was tried on, with its comparative.
+figure_lists as (
+    select
+        end_use_statement,
+        pattern_id,
+        regexp_extract_all(
+            text_tried,
+            '(?i){{ figure_qualifier }}{{ figure_number }}' || figure_unit || '{{ figure_suffix }}',
+            0
+        ) as figure_texts
+    from pattern_matches
+    where pattern_kind = 'number_threshold' and figure_unit is not null
+),
+
 figures as (
     select
-        pattern_matches.end_use_statement,
-        pattern_matches.pattern_id,
-        figure_texts.figure_text,
-        figure_texts.figure_position
-    from pattern_matches
-    cross join lateral (
-        select
-            unnest(found) as figure_text,
-            generate_subscripts(found, 1) as figure_position
-        from (
-            select
-                regexp_extract_all(
-                    pattern_matches.text_tried,
-                    '(?i){{ figure_qualifier }}{{ figure_number }}' || pattern_matches.figure_unit
-                    || '{{ figure_suffix }}',
-                    0
-                ) as found
-        ) as extracted
-    ) as figure_texts
-    where pattern_matches.pattern_kind = 'number_threshold' and pattern_matches.figure_unit is not null
+        end_use_statement,
+        pattern_id,
+        unnest(figure_texts) as figure_text,
+        generate_subscripts(figure_texts, 1) as figure_position
+    from figure_lists
 ),
 
 figures_parsed as (
@@ -135,17 +140,27 @@ figures_parsed as (
             as decimal(38, 12)
         ) as second_number,
         case
-            when regexp_matches(figure_text, '(?i)^\s*(?:at\s+least|no\s+(?:less|fewer)\s+than|not\s+(?:less|fewer)\s+than|minimum|min\b|>=|≥)')
+            when regexp_matches(
+                    figure_text,
+                    '(?i)^\s*(?:at\s+least|no\s+(?:less|fewer)\s+than|not\s+(?:less|fewer)\s+than|minimum|min\b|>=|≥)'
+                )
                 then 'lower_inclusive'
             when regexp_matches(figure_text, '(?i)^\s*(?:more\s+than|greater\s+than|over|above|beyond|>)')
                 then 'lower_exclusive'
-            when regexp_matches(figure_text, '(?i)^\s*(?:at\s+most|no\s+more\s+than|not\s+more\s+than|up\s+to|maximum|max\b|<=|≤)')
+            when regexp_matches(
+                    figure_text, '(?i)^\s*(?:at\s+most|no\s+more\s+than|not\s+more\s+than|up\s+to|maximum|max\b|<=|≤)'
+                )
                 then 'upper_inclusive'
             when regexp_matches(figure_text, '(?i)^\s*(?:less\s+than|fewer\s+than|smaller\s+than|under|below|sub|<)')
                 then 'upper_exclusive'
-            when regexp_matches(figure_text, '(?i)(?:and|or|&)\s+(?:below|under|less|lower|smaller|fewer|finer|beneath)\s*$')
+            when regexp_matches(
+                    figure_text, '(?i)(?:and|or|&)\s+(?:below|under|less|lower|smaller|fewer|finer|beneath)\s*$'
+                )
                 then 'upper_inclusive'
-            when regexp_matches(figure_text, '(?i)(?:(?:and|or|&)\s+(?:above|over|more|greater|higher|larger|up)\s*$|\d\s*\+|\+\s*$)')
+            when regexp_matches(
+                    figure_text,
+                    '(?i)(?:(?:and|or|&)\s+(?:above|over|more|greater|higher|larger|up)\s*$|\d\s*\+|\+\s*$)'
+                )
                 then 'lower_inclusive'
             -- '14 nm and beyond': smaller nodes or more layers? read as unbounded (conservative)
             when regexp_matches(figure_text, '(?i)(?:and|or|&)\s+beyond\s*$') then 'unbounded'
@@ -158,15 +173,25 @@ figure_ranges as (
     select
         figures_parsed.*,
         case
-            when second_number is not null then least(first_number, second_number)
-            when figure_comparative in ('exact', 'lower_inclusive', 'lower_exclusive') then first_number
+            when
+                figures_parsed.second_number is not null
+                then least(figures_parsed.first_number, figures_parsed.second_number)
+            when
+                figures_parsed.figure_comparative in ('exact', 'lower_inclusive', 'lower_exclusive')
+                then figures_parsed.first_number
         end as range_from,
-        figure_comparative = 'lower_exclusive' and second_number is null as is_range_from_exclusive,
+        figures_parsed.figure_comparative = 'lower_exclusive'
+        and figures_parsed.second_number is null as is_range_from_exclusive,
         case
-            when second_number is not null then greatest(first_number, second_number)
-            when figure_comparative in ('exact', 'upper_inclusive', 'upper_exclusive') then first_number
+            when
+                figures_parsed.second_number is not null
+                then greatest(figures_parsed.first_number, figures_parsed.second_number)
+            when
+                figures_parsed.figure_comparative in ('exact', 'upper_inclusive', 'upper_exclusive')
+                then figures_parsed.first_number
         end as range_to,
-        figure_comparative = 'upper_exclusive' and second_number is null as is_range_to_exclusive
+        figures_parsed.figure_comparative = 'upper_exclusive'
+        and figures_parsed.second_number is null as is_range_to_exclusive
     from figures_parsed
 ),
 
@@ -178,12 +203,18 @@ figures_tested as (
                 then
                     figure_ranges.range_from is null
                     or figure_ranges.range_from < statement_patterns.threshold
-                    or (figure_ranges.range_from = statement_patterns.threshold and not figure_ranges.is_range_from_exclusive)
+                    or (
+                        figure_ranges.range_from = statement_patterns.threshold
+                        and not figure_ranges.is_range_from_exclusive
+                    )
             when 'ge'
                 then
                     figure_ranges.range_to is null
                     or figure_ranges.range_to > statement_patterns.threshold
-                    or (figure_ranges.range_to = statement_patterns.threshold and not figure_ranges.is_range_to_exclusive)
+                    or (
+                        figure_ranges.range_to = statement_patterns.threshold
+                        and not figure_ranges.is_range_to_exclusive
+                    )
         end as is_threshold_met
     from figure_ranges
     inner join statement_patterns

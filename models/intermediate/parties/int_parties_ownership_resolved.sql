@@ -54,6 +54,10 @@ parties as (
     select * from {{ ref('stg_parties__parties') }}
 ),
 
+anchor_kinds as (
+    select unnest(['listed', 'possible']) as anchor_kind
+),
+
 -- A listed party anchors both kinds; a possible match only the `possible` kind.
 listed_anchors as (
     select
@@ -65,13 +69,13 @@ listed_anchors as (
         anchor_screenings.listed_on as anchor_from,
         coalesce(anchor_screenings.delisted_on, date '9999-12-31') as anchor_until
     from anchor_screenings
-    inner join (values ('listed'), ('possible')) as anchor_kinds (anchor_kind)
+    inner join anchor_kinds
         on anchor_screenings.screening_outcome = 'listed' or anchor_kinds.anchor_kind = 'possible'
     where coalesce(anchor_screenings.delisted_on, date '9999-12-31') > anchor_screenings.listed_on
 ),
 
 ownership_modes as (
-    select ownership_mode from (values ('chain'), ('aggregate')) as modes (ownership_mode)
+    select unnest(['chain', 'aggregate']) as ownership_mode
 ),
 
 -- Half-open [edge_from, edge_until) from the inclusive valid_to.
@@ -131,8 +135,9 @@ anchor_intervals as (
             distinct listed_anchors.entry_id || ' on ' || listed_anchors.list_id
             || case when listed_anchors.screening_outcome = 'possible_match' then ', possible match' else '' end,
             ', '
-            order by listed_anchors.entry_id || ' on ' || listed_anchors.list_id
-            || case when listed_anchors.screening_outcome = 'possible_match' then ', possible match' else '' end
+            order by
+                listed_anchors.entry_id || ' on ' || listed_anchors.list_id
+                || case when listed_anchors.screening_outcome = 'possible_match' then ', possible match' else '' end
         ) as listing_text
     from listed_anchors
     inner join elementary_intervals
@@ -201,7 +206,7 @@ reached_{{ round }} as (
             else
                 string_agg(
                     {{ pct_text }} || ' % by ' || owners.owner_label, ' + '
-                    order by active_edges.ownership_pct desc, owners.party_id
+                    order by active_edges.ownership_pct desc, owners.party_id asc
                 )
         end as control_chain
     from active_edges
@@ -284,76 +289,80 @@ reading_findings as (
         ) = 1
 ),
 
+chain_findings as (
+    select * from reading_findings
+    where ownership_mode = 'chain'
+),
+
+aggregate_findings as (
+    select * from reading_findings
+    where ownership_mode = 'aggregate'
+),
+
 readings_side_by_side as (
     select
-        coalesce(chain.party_id, aggregate.party_id) as party_id,
-        coalesce(chain.interval_from, aggregate.interval_from) as interval_from,
-        coalesce(chain.interval_until, aggregate.interval_until) as interval_until,
         {%- for reading in ['chain', 'aggregate'] %}
-        {{ reading }}.affiliate_status as affiliate_status_{{ reading }},
-        {{ reading }}.control_pct as control_pct_{{ reading }},
-        {{ reading }}.control_depth as control_depth_{{ reading }},
-        {{ reading }}.controlling_entry_ids as controlling_entry_ids_{{ reading }},
-        {{ reading }}.control_chain as control_chain_{{ reading }}{{ ',' if not loop.last }}
+        {{ reading }}_findings.affiliate_status as affiliate_status_{{ reading }},
+        {{ reading }}_findings.control_pct as control_pct_{{ reading }},
+        {{ reading }}_findings.control_depth as control_depth_{{ reading }},
+        {{ reading }}_findings.controlling_entry_ids as controlling_entry_ids_{{ reading }},
+        {{ reading }}_findings.control_chain as control_chain_{{ reading }},
         {%- endfor %}
-    from (select * from reading_findings where ownership_mode = 'chain') as chain
-    full outer join (select * from reading_findings where ownership_mode = 'aggregate') as aggregate
+        coalesce(chain_findings.party_id, aggregate_findings.party_id) as party_id,
+        coalesce(chain_findings.interval_from, aggregate_findings.interval_from) as interval_from,
+        coalesce(chain_findings.interval_until, aggregate_findings.interval_until) as interval_until
+    from chain_findings
+    full outer join aggregate_findings
         on
-            chain.party_id = aggregate.party_id
-            and chain.interval_from = aggregate.interval_from
+            chain_findings.party_id = aggregate_findings.party_id
+            and chain_findings.interval_from = aggregate_findings.interval_from
 ),
 
 -- Adjacent intervals on which nothing about the party's control changed (in either
 -- reading) are merged.
+controlled_intervals as (
+    select
+        *,
+        coalesce(
+            lag(interval_until) over control_window != interval_from
+            {%- for reading in ['chain', 'aggregate'] %}
+            or lag(affiliate_status_{{ reading }}) over control_window is distinct from affiliate_status_{{ reading }}
+            or lag(control_chain_{{ reading }}) over control_window is distinct from control_chain_{{ reading }}
+            or lag(control_pct_{{ reading }}) over control_window is distinct from control_pct_{{ reading }}
+            {%- endfor %},
+            true
+        ) as is_new_island
+    from readings_side_by_side
+    window control_window as (partition by party_id order by interval_from)
+),
+
 controlled_islands as (
     select
         *,
         sum(case when is_new_island then 1 else 0 end) over (
             partition by party_id order by interval_from rows unbounded preceding
         ) as island_number
-    from (
-        select
-            *,
-            coalesce(
-                lag(interval_until) over control_window != interval_from
-                {%- for reading in ['chain', 'aggregate'] %}
-                or lag(affiliate_status_{{ reading }}) over control_window
-                is distinct from affiliate_status_{{ reading }}
-                or lag(control_chain_{{ reading }}) over control_window is distinct from control_chain_{{ reading }}
-                or lag(control_pct_{{ reading }}) over control_window is distinct from control_pct_{{ reading }}
-                {%- endfor %},
-                true
-            ) as is_new_island
-        from readings_side_by_side
-        window control_window as (partition by party_id order by interval_from)
-    ) as controlled_intervals
+    from controlled_intervals
 ),
 
 controlled_merged as (
     select
-        party_id,
-        min(interval_from) as interval_from,
-        max(interval_until) as interval_until,
         {%- for reading in ['chain', 'aggregate'] %}
         any_value(affiliate_status_{{ reading }}) as affiliate_status_{{ reading }},
         any_value(control_pct_{{ reading }}) as control_pct_{{ reading }},
         any_value(control_depth_{{ reading }}) as control_depth_{{ reading }},
         any_value(controlling_entry_ids_{{ reading }}) as controlling_entry_ids_{{ reading }},
-        any_value(control_chain_{{ reading }}) as control_chain_{{ reading }}{{ ',' if not loop.last }}
+        any_value(control_chain_{{ reading }}) as control_chain_{{ reading }},
         {%- endfor %}
+        party_id,
+        min(interval_from) as interval_from,
+        max(interval_until) as interval_until
     from controlled_islands
     group by party_id, island_number
 ),
 
 readings as (
     select
-        party_id || '@' || strftime(interval_from, '%Y-%m-%d') as ownership_control_id,
-        party_id,
-        interval_from as control_valid_from,
-        case
-            when interval_until >= date '9999-12-31' then date '9999-12-31'
-            else interval_until - 1
-        end as control_valid_to,
         {%- for reading in ['chain', 'aggregate'] %}
         affiliate_status_{{ reading }},
         control_pct_{{ reading }},
@@ -361,8 +370,7 @@ readings as (
         array_to_string(controlling_entry_ids_{{ reading }}, ';') as controlling_entry_ids_{{ reading }},
         coalesce(control_depth_{{ reading }} = {{ max_depth }}, false) as is_depth_cap_reached_{{ reading }},
         case affiliate_status_{{ reading }}
-            when 'possible_affiliate'
-                then 'Possibly controlled (an owner is only a possible match, review) '
+            when 'possible_affiliate' then 'Possibly controlled (an owner is only a possible match, review) '
             when 'listed_affiliate' then 'Controlled '
         end
         {%- if reading == 'chain' %}
@@ -370,8 +378,15 @@ readings as (
         {%- else %}
         || 'in aggregate (>= {{ control_pct }} %): '
         {%- endif %}
-        || control_chain_{{ reading }} || '.' as ownership_explanation_{{ reading }}{{ ',' if not loop.last }}
+        || control_chain_{{ reading }} || '.' as ownership_explanation_{{ reading }},
         {%- endfor %}
+        party_id || '@' || strftime(interval_from, '%Y-%m-%d') as ownership_control_id,
+        party_id,
+        interval_from as control_valid_from,
+        case
+            when interval_until >= date '9999-12-31' then date '9999-12-31'
+            else interval_until - 1
+        end as control_valid_to
     from controlled_merged
 ),
 

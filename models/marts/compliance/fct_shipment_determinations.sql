@@ -228,7 +228,10 @@ explained as (
                                 || ' % of its value, under the 0.1 % threshold of '
                                 || {{ format_decimal('statused.threshold_content_value') }}
                                 || ' ' || statused.currency || '.'
-                        when not statused.is_foreign_operator and not statused.is_no18_item and not statused.is_no57_item
+                        when
+                            not statused.is_foreign_operator
+                            and not statused.is_no18_item
+                            and not statused.is_no57_item
                             then
                                 'exported from China, but ' || statused.item_id || ' is not a No. 18 or No. 57 item.'
                         else coalesce(statused.classification_reason, statused.item_id || ' is not in the item master')
