@@ -261,6 +261,10 @@ explained as (
                         || ' in this view: the end use would give ' || statused.end_use_outcome_undated
                         || ' (as published: ' || statused.end_use_outcome_as_published || ').'
             end,
+            case when statused.is_control_list_party then
+                    'A consignee or end user is on the MOFCOM export-control control list: deny_presumption '
+                    || 'whatever No. 61''s state (Export Control Law Art. 18).'
+            end,
             case when statused.is_military_end_use_review then
                     'A military end user (or end use) of a line controlled under No. ' || statused.basis_in_force
                     || ' that No. 61 does not deny on this date: review.'
