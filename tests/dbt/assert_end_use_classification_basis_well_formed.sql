@@ -1,5 +1,6 @@
 -- end_use_classification_basis is `declared_code`, `unclear` or `statement_pattern:<pattern_id>`
--- naming a pattern of the seed, and agrees with the code columns.
+-- naming a pattern of the seed, and agrees with the code columns (a statement may decide
+-- over a declared code when it reads stricter).
 with classified as (
     select * from {{ ref('int_declaration_lines_end_use_classified') }}
 ),
@@ -25,9 +26,9 @@ final as (
                 and classified.end_use_code_resolved is null
                 and classified.is_end_use_unclear
             )
+            -- the statement decides where no code is declared or where it is stricter
             or (
                 statement_patterns.pattern_id is not null
-                and classified.end_use_code_declared is null
                 and classified.end_use_code_resolved = classified.end_use_code_from_statement
             )
         )

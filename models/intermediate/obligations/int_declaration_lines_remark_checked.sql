@@ -61,7 +61,7 @@ days_in_force as (
     inner join clauses
         on clause_days.clause_id = clauses.clause_id
     where
-        {% if var('apply_suspensions') %}clause_days.is_in_force_legal{% else %}clause_days.is_in_force_as_published{% endif %}
+        {{ selected_view('clause_days.is_in_force_legal', 'clause_days.is_in_force_as_published') }}
 ),
 
 domestic_lines as (

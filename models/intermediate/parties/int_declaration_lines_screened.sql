@@ -2,9 +2,11 @@
 -- line's export date: the consignee (the importer) and the end user, each `listed` (a
 -- control or watch list entry listed on the date matches it exactly or was confirmed),
 -- `listed_affiliate` (controlled by a listed party on the date), `possible_match` (a fuzzy
--- match not decided, or any Unreliable Entity List match), `clear`, or `not_screened` (the
--- party id is empty or not in parties). Statuses are worked out once per distinct
--- (party, export date) and joined back to the lines.
+-- match not decided, any Unreliable Entity List match, or controlled by an owner that is
+-- only a possible match), `clear`, or `not_screened` (the party id is empty or not in
+-- parties). Whether the licensing outcome follows from these depends on the date (No. 61
+-- Art. 2 is dated; the control list denies always): int_declaration_lines_ruled decides.
+-- Statuses are worked out once per distinct (party, export date) and joined back to the lines.
 with declarations as (
     select
         shipment_line_id,
@@ -23,8 +25,10 @@ screened_pairs as (
     where screening_outcome != 'dismissed'
 ),
 
+-- the reading var ownership_mode selects (int_parties_ownership_resolved, its final CTE)
 ownership_controls as (
     select * from {{ ref('int_parties_ownership_resolved') }}
+    where affiliate_status is not null
 ),
 
 ownership_cycles as (
@@ -50,6 +54,9 @@ pair_hits as (
         party_dates.party_id,
         party_dates.export_date,
         bool_or(screened_pairs.screening_outcome = 'listed') as has_listed_match,
+        bool_or(
+            screened_pairs.screening_outcome = 'listed' and screened_pairs.list_id = 'mofcom_control_list'
+        ) as has_control_list_match,
         bool_or(screened_pairs.screening_outcome = 'possible_match') as has_possible_match,
         bool_or(screened_pairs.is_uel_match) as has_uel_match,
         string_agg(
@@ -77,6 +84,7 @@ control_hits as (
     select
         party_dates.party_id,
         party_dates.export_date,
+        bool_or(ownership_controls.affiliate_status = 'listed_affiliate') as is_listed_affiliate,
         string_agg(
             ownership_controls.ownership_explanation, ' ' order by ownership_controls.control_depth
         ) as ownership_explanation,
@@ -119,10 +127,11 @@ party_date_statuses as (
         case
             when parties.party_id is null then 'not_screened'
             when pair_hits.has_listed_match then 'listed'
-            when control_hits.party_id is not null then 'listed_affiliate'
-            when pair_hits.has_possible_match then 'possible_match'
+            when control_hits.is_listed_affiliate then 'listed_affiliate'
+            when pair_hits.has_possible_match or control_hits.party_id is not null then 'possible_match'
             else 'clear'
         end as screening_status,
+        coalesce(pair_hits.has_control_list_match, false) as has_control_list_match,
         coalesce(pair_hits.has_uel_match, false) as has_uel_match,
         cycle_hits.party_id is not null as has_ownership_cycle,
         pair_hits.matched_entries,
@@ -171,6 +180,8 @@ lines_joined as (
         declarations.consignee_party_id is null or not consignee.is_party_found as is_consignee_missing,
         declarations.end_user_party_id is null or not end_user.is_party_found as is_end_user_missing,
         coalesce(end_user.party_type = 'military', false) as is_military_end_user,
+        coalesce(consignee.has_control_list_match, false)
+        or coalesce(end_user.has_control_list_match, false) as is_control_list_party,
         coalesce(consignee.party_type = 'military', false) as is_military_consignee,
         coalesce(consignee.has_uel_match, false) or coalesce(end_user.has_uel_match, false) as has_uel_match,
         coalesce(consignee.has_ownership_cycle, false)
@@ -266,6 +277,7 @@ final as (
             else 'standard'
         end as party_licensing_outcome,
         is_military_end_user,
+        is_control_list_party,
         is_military_consignee,
         has_uel_match,
         is_consignee_missing,

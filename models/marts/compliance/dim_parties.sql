@@ -32,11 +32,14 @@ current_matches as (
 current_control as (
     select
         party_id,
+        affiliate_status,
         controlling_entry_ids,
         control_pct,
         ownership_explanation
     from controlled
-    where {{ as_of_date() }} between control_valid_from and control_valid_to
+    where
+        affiliate_status is not null
+        and {{ as_of_date() }} between control_valid_from and control_valid_to
 ),
 
 final as (
@@ -50,8 +53,8 @@ final as (
         parties.party_type = 'military' as is_military,
         case
             when current_matches.is_listed then 'listed'
-            when current_control.party_id is not null then 'listed_affiliate'
-            when current_matches.has_possible_match then 'possible_match'
+            when current_control.affiliate_status = 'listed_affiliate' then 'listed_affiliate'
+            when current_matches.has_possible_match or current_control.party_id is not null then 'possible_match'
             else 'clear'
         end as screening_status,
         coalesce(current_matches.has_uel_match, false) as has_uel_match,

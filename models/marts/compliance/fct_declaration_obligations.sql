@@ -41,9 +41,9 @@ lines as (
         ruled.is_foreign_operator,
         ruled.is_destination_outside_china,
         ruled.is_appendix1_item,
-        {% if var('apply_suspensions') %}ruled.basis_in_force_legal{% else %}ruled.basis_in_force_as_published{% endif %}
+        {{ selected_view('ruled.basis_in_force_legal', 'ruled.basis_in_force_as_published') }}
             as basis_in_force,
-        {% if var('apply_suspensions') %}art7_day.is_in_force_legal{% else %}art7_day.is_in_force_as_published{% endif %}
+        {{ selected_view('art7_day.is_in_force_legal', 'art7_day.is_in_force_as_published') }}
             as is_art7_in_force
     from determinations
     inner join ruled

@@ -78,7 +78,7 @@ flagged as (
         -- a line whose controlled status hangs on data the warehouse lacks
         joined.is_61_1a_undetermined
         or joined.is_origin_rule_undetermined
-        or joined.is_no57_export_in_force
+        or joined.is_military_end_use_review
         or (
             joined.is_value_rule_item
             and (joined.has_fx_stale or joined.has_fx_missing or joined.is_within_fx_precision)
@@ -90,7 +90,10 @@ flagged as (
         or not joined.is_known_item
         or joined.screening_status = 'possible_match'
         or joined.has_uel_match
-        or (joined.rules_triggered != '' and (joined.is_end_use_unclear or joined.is_party_missing))
+        or (
+            joined.rules_triggered != ''
+            and (joined.is_end_use_unclear or joined.is_statement_outcome_conflict or joined.is_party_missing)
+        )
         or joined.is_outside_calendar as needs_review,
         -- list_distinct drops the nulls (flags that do not apply) and repeats
         list_sort(list_distinct([
@@ -115,14 +118,15 @@ flagged as (
             case when joined.has_bom_overlap then 'bom_overlap' end,
             case when joined.has_bom_depth_limit then 'bom_depth_limit' end,
             case when joined.is_end_use_unclear then 'unclear_end_use' end,
+            case when joined.is_statement_outcome_conflict then 'end_use_conflict' end,
+            case when joined.is_military_end_use_review then 'military_end_use' end,
             case when joined.is_party_missing then 'missing_party' end,
             case when joined.has_ownership_cycle then 'ownership_cycle' end,
             case when not joined.is_known_item then 'missing_item' end,
             case when joined.is_value_rule_item and joined.value_problems like '%missing_item%' then 'missing_item' end,
             case when joined.is_value_rule_item and joined.has_indicative_price then 'indicative_price' end,
             case when joined.is_outside_calendar then 'outside_calendar' end,
-            case when joined.is_origin_rule_undetermined then 'missing_certificate' end,
-            case when joined.is_no57_export_in_force then 'no57_item' end
+            case when joined.is_origin_rule_undetermined then 'missing_certificate' end
         ])) as flag_list
     from scoped as joined
 ),
@@ -184,6 +188,11 @@ explained as (
                     || statused.control_codes || ') is exported from China by ' || statused.exporter_entity_id || ' to '
                     || statused.destination_country || '.'
             end,
+            case when statused.fires_57 then
+                    '57: ' || statused.item_id || ' (control codes ' || statused.control_codes
+                    || ', No. 57 items by the control list seed) is exported from China by '
+                    || statused.exporter_entity_id || ' to ' || statused.destination_country || '.'
+            end,
             case when statused.rules_triggered = '' then
                     'No rule fires: '
                     || case
@@ -196,13 +205,6 @@ explained as (
                                 || 'composition; if it contains Tb or Dy it is a Part 2 item and '
                                 || case when statused.is_foreign_operator then '61-1c' else 'No. 18' end
                                 || ' applies.'
-                        when statused.is_no57_export_in_force
-                            then
-                                statused.item_id
-                                || ' carries No. 57 control codes ('
-                                || statused.control_codes
-                                || ') and is exported from China while No. 57 is in force; the marts have no '
-                                || 'No. 57 rule, so the line goes to review.'
                         when statused.is_61_1a_undetermined
                             then
                                 'not determinable: '
@@ -226,9 +228,12 @@ explained as (
                                 || ' % of its value, under the 0.1 % threshold of '
                                 || {{ format_decimal('statused.threshold_content_value') }}
                                 || ' ' || statused.currency || '.'
-                        when not statused.is_foreign_operator and not statused.is_no18_item
+                        when
+                            not statused.is_foreign_operator
+                            and not statused.is_no18_item
+                            and not statused.is_no57_item
                             then
-                                'exported from China, but ' || statused.item_id || ' is not a No. 18 item.'
+                                'exported from China, but ' || statused.item_id || ' is not a No. 18 or No. 57 item.'
                         else coalesce(statused.classification_reason, statused.item_id || ' is not in the item master')
                             || '.'
                     end
@@ -241,8 +246,28 @@ explained as (
                     || replace(statused.licence_requirement_as_published, '_', ' ') || ').'
             end,
             case when statused.licence_requirement = 'required' then statused.licence_explanation || '.' end,
-            case when statused.end_use_outcome != 'standard' or statused.screening_status != 'clear'
+            case
+                when
+                    statused.end_use_outcome != 'standard'
+                    or statused.end_use_outcome_undated != 'standard'
+                    or statused.screening_status != 'clear'
+                    or statused.is_statement_outcome_conflict
+                    or statused.is_military_end_use_review
                     then statused.end_use_explanation || ' ' || statused.screening_explanation
+            end,
+            case
+                when statused.end_use_outcome = 'standard' and statused.end_use_outcome_undated != 'standard'
+                    then 'No. 61 Arts. 2-5 are not in force on ' || cast(statused.export_date as varchar)
+                        || ' in this view: the end use would give ' || statused.end_use_outcome_undated
+                        || ' (as published: ' || statused.end_use_outcome_as_published || ').'
+            end,
+            case when statused.is_control_list_party then
+                    'A consignee or end user is on the MOFCOM export-control control list: deny_presumption '
+                    || 'whatever No. 61''s state (Export Control Law Art. 18).'
+            end,
+            case when statused.is_military_end_use_review then
+                    'A military end user (or end use) of a line controlled under No. ' || statused.basis_in_force
+                    || ' that No. 61 does not deny on this date: review.'
             end,
             case when len(statused.flag_list) > 0
                     then 'Data quality: ' || array_to_string(statused.flag_list, ', ') || '.'
