@@ -86,7 +86,7 @@ def sample(
     seed: int = typer.Option(1, "--seed", help="random seed; the same seed gives the same files"),
     workers: int = typer.Option(None, "--workers", help="processes writing daily files (the bytes do not depend on it)"),
     with_fx_rates: bool = typer.Option(
-        False, "--with-fx-rates", help="also write reference/fx_rates.csv (it replaces the shipped ECB rates)"
+        False, "--with-fx-rates", help="also write reference/fx_rates.csv (it tops up the shipped ECB rates)"
     ),
 ) -> None:
     """Generate a realistic landing folder of any size (streamed)."""
