@@ -8,10 +8,8 @@ import datetime as dt
 
 import duckdb
 import pytest
-
 from conftest import Warehouse
 from landing import BASE, make_landing, write_extract
-
 from ree import build
 
 LINE = BASE["customs/export_declarations"][0]
