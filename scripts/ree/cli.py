@@ -80,6 +80,17 @@ def notices(
 
 
 @app.command()
+def chase(
+    top: int = typer.Option(None, "--top", help="the first N gaps (default: 20 in the terminal, all in a CSV)"),
+    csv_file: Path = typer.Option(None, "--csv", help="write the gaps to this CSV file (for the purchasing team)"),
+) -> None:
+    """The evidence chase list: missing or weak evidence, who to ask, what depends on it, ranked."""
+    from ree.chase import main as run_chase
+
+    raise typer.Exit(run_chase(top, csv_file))
+
+
+@app.command()
 def sample(
     out: Path = typer.Option(..., "--out", help="folder to write the landing into"),
     lines: int = typer.Option(10_000, "--lines", help="export declaration lines to generate"),
