@@ -173,6 +173,8 @@ def warn_reference_coverage(dbt_vars: str | None = None, database: Path | None =
         return None
     try:
         warning = reference_coverage_warning(con, **options)
+    except duckdb.Error:  # a build that failed early: dbt has already said why
+        warning = None
     finally:
         con.close()
     if warning:
