@@ -85,7 +85,7 @@ def parse_instant(text: str) -> dt.datetime:
         if len(text) == 10:
             day = dt.date.fromisoformat(text)
             return dt.datetime.combine(day, dt.time.max)
-        stamp = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        stamp = dt.datetime.fromisoformat(text)
     except ValueError:
         raise ReplayError(f"not an ISO 8601 date or timestamp: {text!r}") from None
     if stamp.tzinfo is not None:
