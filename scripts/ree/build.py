@@ -117,7 +117,9 @@ def reference_coverage_warning(
         last_rates as (select currency, max(rate_date) as last_rate from staging.stg_reference__fx_rates group by currency)
         select needed.currency, last_rates.last_rate
         from needed left join last_rates using (currency)
-        where last_rates.last_rate is null or needed.latest_export - last_rates.last_rate > $staleness
+        where
+            needed.currency != 'EUR'  -- 1 by definition; a supplied rate brings its EUR row along
+            and (last_rates.last_rate is null or needed.latest_export - last_rates.last_rate > $staleness)
         order by needed.currency
         """,
         {"reporting": reporting_currency, "latest": latest, "staleness": fx_max_staleness_days},

@@ -5,7 +5,7 @@ A replay rebuilds the marts from only the load batches loaded by T (their `loade
 as_known_at_filter), so an auditor sees the determination the company could have made on the
 day it shipped. It is written to a database of its own,
 
-    $REE_WAREHOUSE_DIR/as_known_at/<name>/ree.duckdb      (profile target `as_known_at`)
+    $REE_WAREHOUSE_DIR/as_known_at/<last batch>-<vars>/ree.duckdb   (profile target `as_known_at`)
     $REE_WAREHOUSE_DIR/as_known_at/<name>/dbt_target/     (its own dbt artefacts)
     $REE_WAREHOUSE_DIR/as_known_at/<name>/replay.json     (the instant, batches and vars it was built from)
 
@@ -167,9 +167,10 @@ def plan(instant: dt.datetime, dbt_vars: str | None = None) -> Replay:
     given = _parse_vars(dbt_vars)
     given.pop("as_known_at", None)
     given.setdefault("as_of_date", instant.date().isoformat())
-    stamp = instant.strftime("%Y%m%dT%H%M%S%fZ")
+    # named by what it is built from (the last batch it reads, the variables), so two instants
+    # with the same batches share one replay and `ree diff` reuses it
     digest = hashlib.sha256(json.dumps(given, sort_keys=True).encode()).hexdigest()[:8]
-    folder = paths.warehouse_dir() / TARGET / f"{stamp}-{digest}"
+    folder = paths.warehouse_dir() / TARGET / f"{batches[-1]}-{digest}"
     return Replay(instant=instant, folder=folder, batches=batches, dbt_vars=given)
 
 

@@ -38,6 +38,10 @@ def declaration(declaration_id: str, export_date: str, item_id: str, line_value:
 #             Bought from SUP-2 (2025-03) and SUP-3 (2025-09): ask SUP-3.
 #   MOTOR-3 = 4 x MAG-1 + 1 x MAG-3; MAG-3's certificate C3 states EUR 0.60 of Dy of unknown
 #             origin: origin_unverified (counted as Chinese under assume_china).
+#   MOTOR-4 = 1 x SUB-4 = 1 x MAG-5; SUB-4's own declaration C4 speaks for its content, but
+#             MAG-5 is an NdFeB magnet no document describes, so MOTOR-4's Part 2 category is
+#             undetermined (missing_certificate on the line, carried by no contribution):
+#             the gap is MAG-5's, not MOTOR-4's.
 ITEMS = [
     MOTOR,
     MAGNET,
@@ -45,17 +49,24 @@ ITEMS = [
     {**MOTOR, "item_id": "MOTOR-3", "description": "servo motor, two magnets"},
     {**MAGNET, "item_id": "MAG-2", "description": "NdFeB magnet, undocumented"},
     {**MAGNET, "item_id": "MAG-3", "description": "NdFeB magnet, origin unknown"},
+    {**MOTOR, "item_id": "MOTOR-4", "description": "servo motor with a rotor module"},
+    {**MOTOR, "item_id": "SUB-4", "description": "rotor module", "item_type": "purchased", "standard_cost": ""},
+    {**MAGNET, "item_id": "MAG-5", "description": "NdFeB magnet, composition unknown"},
 ]
 BOM = [
     {"parent_item_id": "MOTOR-1", "component_item_id": "MAG-1", "quantity_per": "4", "valid_from": "2025-01-01"},
     {"parent_item_id": "MOTOR-2", "component_item_id": "MAG-2", "quantity_per": "1", "valid_from": "2025-01-01"},
     {"parent_item_id": "MOTOR-3", "component_item_id": "MAG-1", "quantity_per": "4", "valid_from": "2025-01-01"},
     {"parent_item_id": "MOTOR-3", "component_item_id": "MAG-3", "quantity_per": "1", "valid_from": "2025-01-01"},
+    {"parent_item_id": "MOTOR-4", "component_item_id": "SUB-4", "quantity_per": "1", "valid_from": "2025-01-01"},
+    {"parent_item_id": "SUB-4", "component_item_id": "MAG-5", "quantity_per": "1", "valid_from": "2025-01-01"},
 ]
 CERTIFICATES = [
     {**CERT, "valid_from": "2025-01-01", "valid_to": "2026-12-20"},
     {**CERT, "certificate_id": "C3", "supplier_id": "SUP-4", "item_id": "MAG-3", "content_value_per_unit": "0.60",
      "origin_country": "", "valid_from": "2025-01-01"},
+    {**CERT, "certificate_id": "C4", "supplier_id": "SUP-5", "item_id": "SUB-4", "content_value_per_unit": "0.10",
+     "origin_country": "JP", "valid_from": "2025-01-01"},
 ]
 PURCHASES = [
     *BASE["procurement/purchase_lines"],
@@ -76,6 +87,7 @@ DECLARATIONS = [
     # MOTOR-3: content EUR 1.00 (MAG-1) + 0.60 (MAG-3) = 1.60
     declaration("M3-A", "2026-08-10", "MOTOR-3", "500.00"),  # threshold 0.50: headroom 1.10
     declaration("M3-B", "2026-09-10", "MOTOR-3", "1500.00"),  # threshold 1.50: headroom 0.10
+    declaration("M4-A", "2026-09-15", "MOTOR-4", "600.00"),  # Part 2 undetermined: review
 ]
 LICENCES = [
     {"licence_id": "LIC-1", "licence_number": "MOFCOM-2026-1", "licence_type": "individual",
@@ -118,7 +130,7 @@ def value_of(wh: Warehouse, *declaration_ids: str) -> Decimal:
 def test_the_lines_behind_the_gaps_are_as_designed(built):
     statuses = dict(built.query("select declaration_id, compliance_status from marts.fct_shipment_determinations"))
     assert statuses["M1-USD"] == "review"  # fx_stale
-    assert statuses["M2-A"] == statuses["M2-B"] == "review"  # missing_certificate
+    assert statuses["M2-A"] == statuses["M2-B"] == statuses["M4-A"] == "review"  # missing_certificate
     assert statuses["M3-A"] != "review" and statuses["M3-B"] != "review" and statuses["M1-A"] != "review"
 
 
@@ -147,6 +159,12 @@ def test_each_gap_its_lines_value_supplier_and_flips(built):
             "lines_flipping": 1, "earliest_export_date": "2026-08-10", "latest_export_date": "2026-09-10",
             "expires_on": None, "value": ("M3-A", "M3-B"),
         },
+        # MAG-5, below SUB-4 in M4-A's BOM, leaves MOTOR-4 unclassified (review). Nobody sold it.
+        gap_id("missing_certificate", "MAG-5"): {
+            "gap_type": "missing_certificate", "item_id": "MAG-5", "supplier_id": None, "lines_affected": 1,
+            "lines_flipping": 1, "earliest_export_date": "2026-09-15", "latest_export_date": "2026-09-15",
+            "expires_on": None, "value": ("M4-A",),
+        },
         # USD has no rate after 2026-10-30: M1-USD (in review), a currency to chase, not an item.
         gap_id("fx_stale", "", "USD"): {
             "gap_type": "fx_stale", "item_id": None, "supplier_id": None, "lines_affected": 1,
@@ -168,9 +186,11 @@ def test_each_gap_its_lines_value_supplier_and_flips(built):
 
 def test_ranked_by_lines_flipping_then_value(built):
     ranked = [row["gap_type"] for row in built.dicts("select * from marts.rpt_evidence_gaps order by priority_rank")]
-    # 3 flips, 2 flips, then two gaps of 1 flip: MAG-3's EUR 2000 of lines before USD 1100
-    assert ranked == ["certificate_expiring", "missing_certificate", "origin_unverified", "fx_stale"]
-    assert value_of(built, "M3-A", "M3-B") > value_of(built, "M1-USD")
+    # 3 flips, 2 flips, then three gaps of 1 flip by value: MAG-3's EUR 2000 of lines, USD 1100,
+    # MAG-5's EUR 600
+    assert ranked == ["certificate_expiring", "missing_certificate", "origin_unverified", "fx_stale",
+                      "missing_certificate"]
+    assert value_of(built, "M3-A", "M3-B") > value_of(built, "M1-USD") > value_of(built, "M4-A")
 
 
 def test_ree_chase_prints_and_writes_csv(built, tmp_path, capsys):
@@ -182,7 +202,7 @@ def test_ree_chase_prints_and_writes_csv(built, tmp_path, capsys):
         assert chase.main(csv_file=target) == 0
     with target.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert [row["priority_rank"] for row in rows] == ["1", "2", "3", "4"]
+    assert [row["priority_rank"] for row in rows] == ["1", "2", "3", "4", "5"]
     assert rows[1]["supplier_id"] == "SUP-3" and rows[1]["item_id"] == "MAG-2"
     assert rows[3]["evidence_ref"] == "USD" and rows[3]["item_id"] == ""
 
@@ -194,7 +214,7 @@ def test_exposure_report_has_the_top_20(built, tmp_path):
         publish.publish()
         html_path, _ = report.render("2026-11", out_dir=tmp_path)
     html = html_path.read_text()
-    assert "Evidence to chase (top 4 of 4)" in html
+    assert "Evidence to chase (top 5 of 5)" in html
     section = html[html.index("Evidence to chase"):html.index("<h2>Data quality</h2>")]
     for text in ("certificate_expiring", "MAG-1", "SUP-3", "MAG-3", "USD", "2026-12-20"):
         assert text in section

@@ -38,6 +38,14 @@ fx_days as (
     select * from {{ ref('int_fx_rates_daily') }}
 ),
 
+bom_paths as (
+    select * from {{ ref('int_boms_exploded') }}
+),
+
+items as (
+    select * from {{ ref('int_items_classified') }}
+),
+
 -- The one place that says which finding is which gap. evidence_flag: the name a finding
 -- has on a contribution (value_basis / value_problem, or the boolean's flag name) or on
 -- the line (data_quality_flags); line_flag: the data_quality_flags entry the line shows
@@ -174,13 +182,32 @@ component_gaps as (
     group by all
 ),
 
--- a flag no contribution accounts for sits on the exported item itself
+-- NdFeB magnets whose composition no document states, in the line's BOM on the export
+-- date (or the exported item itself): a missing_certificate that no contribution carries
+-- (the magnet sits below a component that speaks for its content, or decides the origin
+-- rule) is theirs
+undetermined_magnets as (
+    select distinct
+        window_lines.shipment_line_id,
+        bom_paths.node_item_id as item_id
+    from window_lines
+    inner join bom_paths
+        on
+            window_lines.item_id = bom_paths.root_item_id
+            and window_lines.export_date between bom_paths.path_valid_from and bom_paths.path_valid_to
+            and not bom_paths.is_cycle
+    inner join items
+        on bom_paths.node_item_id = items.item_id
+    where items.is_unclassifiable_magnet
+),
+
+-- a flag no contribution accounts for sits on those magnets, else on the exported item
 item_gaps as (
     select
         line_flags.shipment_line_id,
         gap_types.gap_type,
         gap_types.line_flag,
-        window_lines.item_id,
+        coalesce(undetermined_magnets.item_id, window_lines.item_id) as item_id,
         cast(null as varchar) as evidence_ref,
         cast(null as decimal(38, 12)) as gap_value_line_currency
     from line_flags
@@ -190,6 +217,10 @@ item_gaps as (
             and gap_types.evidence_flag = gap_types.line_flag
     inner join window_lines
         on line_flags.shipment_line_id = window_lines.shipment_line_id
+    left join undetermined_magnets
+        on
+            line_flags.shipment_line_id = undetermined_magnets.shipment_line_id
+            and gap_types.gap_type = 'missing_certificate'
     where
         gap_types.gap_type != 'fx_stale'
         and not exists (
