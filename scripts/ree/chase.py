@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import sys
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import duckdb
@@ -80,7 +81,10 @@ def write_csv(gaps: list[dict], target: Path) -> None:
         writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
         for gap in gaps:
-            writer.writerow({key: "" if gap.get(key) is None else gap[key] for key in CSV_COLUMNS})
+            row = {key: "" if gap.get(key) is None else gap[key] for key in CSV_COLUMNS}
+            if isinstance(row["value_at_stake_reporting"], Decimal):  # cents, plain notation (never 0E-12)
+                row["value_at_stake_reporting"] = f"{row['value_at_stake_reporting'].quantize(Decimal('0.01'), ROUND_HALF_UP):f}"
+            writer.writerow(row)
 
 
 def _money(value) -> str:
