@@ -268,146 +268,160 @@ def changed_lines(before: Path, after: Path) -> tuple[list[dict], list[str]]:
     return lines, new
 
 
-def _line_scope(con: duckdb.DuckDBPyConnection, line_id: str) -> dict[str, set[str]]:
-    """The items, parties and list entries a line's determination reads, in either state."""
-    items: set[str] = set()
-    parties: set[str] = set()
-    entries: set[str] = set()
-    for db in ("before_db", "after_db"):
-        found = con.execute(
-            f"""select item_id, consignee_party_id, end_user_party_id
-            from {db}.staging.stg_customs__export_declarations where shipment_line_id = ?""",
-            [line_id],
-        ).fetchall()
-        for item_id, consignee, end_user in found:
-            items.add(item_id)
-            parties.update(p for p in (consignee, end_user) if p)
-            items.update(
-                r[0]
-                for r in con.execute(
-                    f"select distinct node_item_id from {db}.intermediate.int_boms_exploded where root_item_id = ?",
-                    [item_id],
-                ).fetchall()
-            )
-        screened = con.execute(
-            f"""select matched_entry_ids, controlling_entry_ids
-            from {db}.intermediate.int_declaration_lines_screened where shipment_line_id = ?""",
-            [line_id],
-        ).fetchall()
-        for row in screened:
-            for value in row:
-                entries.update(_split(value))
-    for db in ("before_db", "after_db"):
-        if parties:
-            owners = con.execute(
-                f"select owner_party_id from {db}.staging.stg_parties__ownerships"
-                f" where list_contains($parties, owned_party_id)",
-                {"parties": sorted(parties)},
-            ).fetchall()
-            parties.update(r[0] for r in owners if r[0])
-    return {"items": items, "parties": parties, "entries": entries}
+SCOPE_SQL = """
+create temp table lines as
+    select shipment_line_id, declaration_id, line_no, exporter_entity_id, currency, export_date
+    from changed;
+-- the items a line reads in either state: its own and every node of its BOM
+create temp table scope_items as
+    select distinct shipment_line_id, item_id from (
+        select lines.shipment_line_id, lines_items.item_id
+        from lines
+        inner join (
+            select shipment_line_id, item_id from before_db.staging.stg_customs__export_declarations
+            union all
+            select shipment_line_id, item_id from after_db.staging.stg_customs__export_declarations
+        ) as lines_items using (shipment_line_id)
+    ) as own
+    union
+    select own.shipment_line_id, paths.node_item_id
+    from (
+        select lines.shipment_line_id, declarations.item_id
+        from lines
+        inner join after_db.staging.stg_customs__export_declarations as declarations using (shipment_line_id)
+    ) as own
+    inner join (
+        select root_item_id, node_item_id from before_db.intermediate.int_boms_exploded
+        union
+        select root_item_id, node_item_id from after_db.intermediate.int_boms_exploded
+    ) as paths on own.item_id = paths.root_item_id;
+-- its consignee and end user, and their direct owners
+create temp table scope_parties as
+    with own as (
+        select lines.shipment_line_id, unnest([declarations.consignee_party_id, declarations.end_user_party_id])
+            as party_id
+        from lines
+        inner join after_db.staging.stg_customs__export_declarations as declarations using (shipment_line_id)
+    )
+    select distinct shipment_line_id, party_id from own where party_id is not null
+    union
+    select own.shipment_line_id, ownerships.owner_party_id
+    from own
+    inner join (
+        select owner_party_id, owned_party_id from before_db.staging.stg_parties__ownerships
+        union
+        select owner_party_id, owned_party_id from after_db.staging.stg_parties__ownerships
+    ) as ownerships on own.party_id = ownerships.owned_party_id;
+-- the list entries its parties matched, in either state
+create temp table scope_entries as
+    select distinct shipment_line_id, trim(entry_id) as entry_id
+    from (
+        select shipment_line_id, unnest(string_split(
+            replace(coalesce(cast(matched_entry_ids as varchar), '') || ';'
+                || coalesce(cast(controlling_entry_ids as varchar), ''), ',', ';'), ';')) as entry_id
+        from (
+            select * from before_db.intermediate.int_declaration_lines_screened
+            union all by name
+            select * from after_db.intermediate.int_declaration_lines_screened
+        ) as screened
+        where shipment_line_id in (select shipment_line_id from lines)
+    ) as entries
+    where trim(entry_id) != '';
+"""
 
-
-def _split(value) -> set[str]:
-    if value is None:
-        return set()
-    if isinstance(value, list | tuple):
-        return {str(v) for v in value if v}
-    return {part.strip() for part in str(value).replace(",", ";").split(";") if part.strip()}
-
-
-# Which raw rows touch a line: (extract, SQL condition on the raw row; $-parameters below).
+# Which changed raw rows (alias `c`) touch which line: a join onto the scope tables.
 RELEVANCE = {
-    "customs/export_declarations": "declaration_id = $declaration_id and line_no = $line_no",
-    "erp/items": "list_contains($items, item_id)",
-    "erp/bom": "list_contains($items, parent_item_id) or list_contains($items, component_item_id)",
-    "procurement/purchase_lines": "list_contains($items, item_id)",
-    "certificates/material_declarations": "list_contains($items, item_id)",
-    "parties/parties": "list_contains($parties, party_id)",
-    "parties/ownership": "list_contains($parties, owned_party_id) or list_contains($parties, owner_party_id)",
-    "licences/licences": "holder_entity_id = $exporter and (item_id is null or list_contains($items, item_id))",
-    "reference/fx_rates": "currency = $currency and rate_date between $export_date - interval 14 day and $export_date",
-    "reference/restricted_parties": "list_contains($entries, entry_id)",
-    "reference/screening_decisions": "list_contains($parties, party_id)",
+    "customs/export_declarations": "inner join lines as s on c.declaration_id = s.declaration_id and c.line_no = s.line_no",
+    "erp/items": "inner join scope_items as s on c.item_id = s.item_id",
+    "erp/bom": "inner join scope_items as s on c.parent_item_id = s.item_id or c.component_item_id = s.item_id",
+    "procurement/purchase_lines": "inner join scope_items as s on c.item_id = s.item_id",
+    "certificates/material_declarations": "inner join scope_items as s on c.item_id = s.item_id",
+    "parties/parties": "inner join scope_parties as s on c.party_id = s.party_id",
+    "parties/ownership": "inner join scope_parties as s on c.owned_party_id = s.party_id or c.owner_party_id = s.party_id",
+    "licences/licences": (
+        "inner join lines as s on c.holder_entity_id = s.exporter_entity_id and (c.item_id is null or exists ("
+        "select 1 from scope_items where scope_items.shipment_line_id = s.shipment_line_id"
+        " and scope_items.item_id = c.item_id))"
+    ),
+    "reference/fx_rates": (
+        "inner join lines as s on c.currency = s.currency"
+        " and c.rate_date between s.export_date - interval 14 day and s.export_date"
+    ),
+    "reference/restricted_parties": "inner join scope_entries as s on c.entry_id = s.entry_id",
+    "reference/screening_decisions": "inner join scope_parties as s on c.party_id = s.party_id",
 }
 
 
-def evidence_rows(before_batches: list[str], after_batches: list[str], line: dict, scope: dict) -> list[dict]:
-    """The rows of the batches loaded after `before_batches` (up to `after_batches`) that touch
-    the line and differ from what was known before: `new` (a key not loaded before) or
-    `superseded` (a key loaded before, now with other content)."""
+def _changed_rows_sql(path: str, new_files: list[str], old_files: list[str]) -> str:
+    """The rows of `new_files` (latest per key) whose content differs from the latest version
+    of the same key in `old_files`: change = new | superseded."""
+    ex = contract.extract(path)
+    compared = [c for c in ex.column_names if c != "extracted_at"]
+    key = " || '|' || ".join(f"coalesce(cast({k} as varchar), '')" for k in ex.key)
+    content = f"md5(cast(struct_pack({', '.join(compared)}) as varchar))"
+    latest = f"qualify row_number() over (partition by {key} order by _batch_id desc, _source_file desc, _row_number desc) = 1"
+    files = ", ".join(f"'{f}'" for f in new_files)
+    new_rows = (
+        f"select *, {key} as row_key, {content} as row_content from read_parquet([{files}], union_by_name = true) {latest}"
+    )
+    if old_files:
+        old = ", ".join(f"'{f}'" for f in old_files)
+        old_rows = (
+            f"select {key} as row_key, {content} as row_content from read_parquet([{old}], union_by_name = true) {latest}"
+        )
+    else:
+        old_rows = "select cast(null as varchar) as row_key, cast(null as varchar) as row_content where false"
+    return f"""
+        select new_rows.*, case when old_rows.row_key is null then 'new' else 'superseded' end as change
+        from ({new_rows}) as new_rows
+        left join ({old_rows}) as old_rows using (row_key)
+        where old_rows.row_content is distinct from new_rows.row_content"""
+
+
+def attach_evidence(
+    con: duckdb.DuckDBPyConnection, lines: list[dict], before_batches: list[str], after_batches: list[str]
+) -> None:
+    """Set line["evidence"] for every changed line: the rows of the batches loaded after
+    `before_batches` (up to `after_batches`) that touch the line and differ from what was
+    known before: `new` (a key not loaded before) or `superseded` (other content)."""
+    for line in lines:
+        line["evidence"] = []
     known = set(before_batches)
     delta = [b for b in after_batches if b not in known]
-    if not delta:
-        return []
+    if not lines or not delta:
+        return
+    con.execute("create temp table changed (shipment_line_id varchar, declaration_id varchar, line_no bigint,"
+                " exporter_entity_id varchar, currency varchar, export_date date)")
+    con.executemany(
+        "insert into changed values (?, ?, ?, ?, ?, ?)",
+        [[ln["shipment_line_id"], ln["declaration_id"], ln["line_no"], ln["exporter_entity_id"], ln["currency"],
+          ln["export_date"]] for ln in lines],
+    )
+    con.execute(SCOPE_SQL)
+    by_line = {line["shipment_line_id"]: line for line in lines}
     batches_dir = paths.raw_dir() / "batches"
-    found: list[dict] = []
-    con = duckdb.connect()
-    try:
-        for path, condition in RELEVANCE.items():
-            ex = contract.extract(path)
-            compared = [c for c in ex.column_names if c != "extracted_at"]
-            new_files = [str(p) for b in delta for p in sorted((batches_dir / b / path).glob("*.parquet"))]
-            old_files = [str(p) for b in before_batches for p in sorted((batches_dir / b / path).glob("*.parquet"))]
-            if not new_files:
-                continue
-            params = {
-                # an empty list has no element type to bind: a value no key takes stands in
-                "items": sorted(scope["items"]) or [""],
-                "parties": sorted(scope["parties"]) or [""],
-                "entries": sorted(scope["entries"]) or [""],
-                "declaration_id": line["declaration_id"],
-                "line_no": line["line_no"],
-                "exporter": line["exporter_entity_id"],
-                "currency": line["currency"],
-                "export_date": line["export_date"],
-            }
-            used = {name: value for name, value in params.items() if f"${name}" in condition}
-            key = " || '|' || ".join(f"coalesce(cast({k} as varchar), '')" for k in ex.key)
-            content = f"md5(cast(struct_pack({', '.join(compared)}) as varchar))"
-            latest = (
-                f"qualify row_number() over (partition by {key} order by _batch_id desc, _source_file desc,"
-                " _row_number desc) = 1"
+    for path, join in RELEVANCE.items():
+        new_files = [str(p) for b in delta for p in sorted((batches_dir / b / path).glob("*.parquet"))]
+        old_files = [str(p) for b in before_batches for p in sorted((batches_dir / b / path).glob("*.parquet"))]
+        if not new_files:
+            continue
+        found = con.execute(
+            f"""select distinct s.shipment_line_id, c.row_key, c.change, c._batch_id, c._source_file
+            from ({_changed_rows_sql(path, new_files, old_files)}) as c
+            {join}
+            order by 1, 2"""
+        ).fetchall()
+        for line_id, row_key, change, batch_id, source_file in found:
+            by_line[line_id]["evidence"].append(
+                {
+                    "extract": path,
+                    "what": EVIDENCE_NAMES[path],
+                    "key": row_key,
+                    "change": change,
+                    "batch_id": batch_id,
+                    "source_file": source_file,
+                }
             )
-            old_sql = (
-                f"select {key} as row_key, {content} as row_content from read_parquet($old_files, union_by_name = true)"
-                f" where {condition} {latest}"
-                if old_files
-                else "select cast(null as varchar) as row_key, cast(null as varchar) as row_content where false"
-            )
-            rows = con.execute(
-                f"""
-                with new_rows as (
-                    select {key} as row_key, {content} as row_content, _batch_id as batch_id,
-                        _source_file as source_file
-                    from read_parquet($new_files, union_by_name = true)
-                    where {condition}
-                    {latest}
-                ),
-                old_rows as ({old_sql})
-                select new_rows.row_key, new_rows.batch_id, new_rows.source_file,
-                    case when old_rows.row_key is null then 'new' else 'superseded' end as change
-                from new_rows
-                left join old_rows using (row_key)
-                where old_rows.row_content is distinct from new_rows.row_content
-                order by new_rows.row_key
-                """,
-                {**used, "new_files": new_files, **({"old_files": old_files} if old_files else {})},
-            ).fetchall()
-            for row_key, batch_id, source_file, change in rows:
-                found.append(
-                    {
-                        "extract": path,
-                        "what": EVIDENCE_NAMES[path],
-                        "key": row_key,
-                        "change": change,
-                        "batch_id": batch_id,
-                        "source_file": source_file,
-                    }
-                )
-    finally:
-        con.close()
-    return found
 
 
 def describe(evidence: dict) -> str:
@@ -423,9 +437,7 @@ def diff(as_known_at: str, against: str = "now", dbt_vars: str | None = None) ->
     try:
         con.execute(f"attach '{before.database}' as before_db (read_only)")
         con.execute(f"attach '{after.database}' as after_db (read_only)")
-        for line in lines:
-            scope = _line_scope(con, line["shipment_line_id"])
-            line["evidence"] = evidence_rows(before.batches, after.batches, line, scope)
+        attach_evidence(con, lines, before.batches, after.batches)
     finally:
         con.close()
     return {"before": before, "after": after, "changed": lines, "new_lines": new}
