@@ -90,6 +90,100 @@ def summary() -> int:
     return 0
 
 
+def reference_coverage_warning(
+    con, *, reporting_currency: str = "USD", fx_max_staleness_days: int = 5, working_days_needed: int = 10
+) -> str | None:
+    """One line when reference data ends before the latest export date, naming the fix; else None.
+
+    FX: a currency in which lines are declared (or the reporting currency) whose last rate is
+    more than fx_max_staleness_days older than its latest export (those lines are fx_stale).
+    PRC working days: fewer than working_days_needed working days left in the calendar after
+    the latest export (a humanitarian report's due date cannot be counted)."""
+    try:
+        latest = con.execute("select max(export_date) from staging.stg_customs__export_declarations").fetchone()[0]
+    except Exception:  # noqa: BLE001 - nothing built yet: nothing to say
+        return None
+    if latest is None:
+        return None
+    stale_fx = con.execute(
+        """
+        with used as (
+            select currency, max(export_date) as latest_export
+            from staging.stg_customs__export_declarations group by currency
+            union all
+            select $reporting, $latest
+        ),
+        needed as (select currency, max(latest_export) as latest_export from used group by currency),
+        last_rates as (select currency, max(rate_date) as last_rate from staging.stg_reference__fx_rates group by currency)
+        select needed.currency, last_rates.last_rate
+        from needed left join last_rates using (currency)
+        where
+            needed.currency != 'EUR'  -- 1 by definition; a supplied rate brings its EUR row along
+            and (last_rates.last_rate is null or needed.latest_export - last_rates.last_rate > $staleness)
+        order by needed.currency
+        """,
+        {"reporting": reporting_currency, "latest": latest, "staleness": fx_max_staleness_days},
+    ).fetchall()
+    calendar_end, working_days_left = con.execute(
+        "select max(calendar_date), count(*) filter (where is_working_day and calendar_date > $latest)"
+        " from reference.prc_working_days",
+        {"latest": latest},
+    ).fetchone()
+    problems = []
+    if stale_fx:
+        ends = ", ".join(f"{currency} {last or 'none'}" for currency, last in stale_fx)
+        problems.append(
+            f"FX rates end too early ({ends}): add the missing rates to reference/fx_rates.csv in the landing"
+            " and `ree load` it (it tops up the shipped ECB rates)"
+        )
+    if calendar_end is None or working_days_left < working_days_needed:
+        problems.append(
+            f"PRC working days end {calendar_end}: upgrade chinese-calendar once it has the next State Council"
+            " arrangement and run `ree refresh-reference`"
+        )
+    if not problems:
+        return None
+    return f"warning: reference data ends before the latest export date {latest}: " + "; ".join(problems)
+
+
+def _vars(dbt_vars: str | None) -> dict:
+    import yaml
+
+    try:
+        parsed = yaml.safe_load(dbt_vars) if dbt_vars else {}
+    except yaml.YAMLError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def warn_reference_coverage(dbt_vars: str | None = None, database: Path | None = None) -> str | None:
+    """Print reference_coverage_warning for the built database (stderr), if it has one."""
+    import duckdb
+
+    database = database or paths.database_path()
+    if not database.exists():
+        return None
+    given = _vars(dbt_vars)
+    options = {
+        "reporting_currency": str(given.get("reporting_currency", "USD")),
+        "fx_max_staleness_days": int(given.get("fx_max_staleness_days", 5)),
+        "working_days_needed": int(given.get("humanitarian_report_working_days", 10)),
+    }
+    try:
+        con = duckdb.connect(str(database), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        warning = reference_coverage_warning(con, **options)
+    except duckdb.Error:  # a build that failed early: dbt has already said why
+        warning = None
+    finally:
+        con.close()
+    if warning:
+        print(warning, file=sys.stderr)
+    return warning
+
+
 def build(select: str | None = None, dbt_vars: str | None = None) -> int:
     """`dbt build`; policy variables as YAML (`{as_of_date: '2026-12-01'}`), else $REE_DBT_VARS."""
     args = ["build"]
@@ -98,7 +192,9 @@ def build(select: str | None = None, dbt_vars: str | None = None) -> int:
     dbt_vars = dbt_vars or os.environ.get("REE_DBT_VARS")
     if dbt_vars:
         args += ["--vars", dbt_vars]
-    return 0 if dbt(*args) else 1
+    ok = dbt(*args)
+    warn_reference_coverage(dbt_vars)
+    return 0 if ok else 1
 
 
 def run(landing: Path, serve: bool = True, dbt_vars: str | None = None) -> int:

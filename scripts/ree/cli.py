@@ -20,15 +20,38 @@ def load(landing: Path = typer.Argument(..., help="landing folder laid out per c
 VARS_HELP = "policy variables as YAML, e.g. \"{as_of_date: '2026-12-01', apply_suspensions: false}\" (default: $REE_DBT_VARS)"
 
 
+AS_KNOWN_AT_HELP = (
+    "rebuild from only the load batches loaded by this UTC instant (ISO 8601; a date alone = the end of that day),"
+    " into $REE_WAREHOUSE_DIR/as_known_at/, never over the live marts; as_of_date defaults to its date"
+)
+
+
 @app.command()
 def build(
     select: str = typer.Option(None, "--select", help="dbt node selection, as for `dbt build --select`"),
     dbt_vars: str = typer.Option(None, "--vars", help=VARS_HELP),
+    as_known_at: str = typer.Option(None, "--as-known-at", help=AS_KNOWN_AT_HELP),
 ) -> None:
     """Run `dbt build` on the loaded warehouse (seeds, models, snapshots, tests)."""
+    if as_known_at:
+        from ree.replay import build_main
+
+        raise typer.Exit(build_main(as_known_at, select, dbt_vars))
     from ree.build import build as run_build
 
     raise typer.Exit(run_build(select, dbt_vars))
+
+
+@app.command()
+def diff(
+    as_known_at: str = typer.Option(..., "--as-known-at", help="the earlier state: " + AS_KNOWN_AT_HELP),
+    against: str = typer.Option("now", "--against", help="the later state: an instant, or `now` (every batch loaded)"),
+    dbt_vars: str = typer.Option(None, "--vars", help=VARS_HELP),
+) -> None:
+    """Lines whose determination changed between two as-known-at states, with the loaded rows that changed it."""
+    from ree.replay import diff_main
+
+    raise typer.Exit(diff_main(as_known_at, against, dbt_vars))
 
 
 @app.command()
@@ -80,13 +103,24 @@ def notices(
 
 
 @app.command()
+def chase(
+    top: int = typer.Option(None, "--top", help="the first N gaps (default: 20 in the terminal, all in a CSV)"),
+    csv_file: Path = typer.Option(None, "--csv", help="write the gaps to this CSV file (for the purchasing team)"),
+) -> None:
+    """The evidence chase list: missing or weak evidence, who to ask, what depends on it, ranked."""
+    from ree.chase import main as run_chase
+
+    raise typer.Exit(run_chase(top, csv_file))
+
+
+@app.command()
 def sample(
     out: Path = typer.Option(..., "--out", help="folder to write the landing into"),
     lines: int = typer.Option(10_000, "--lines", help="export declaration lines to generate"),
     seed: int = typer.Option(1, "--seed", help="random seed; the same seed gives the same files"),
     workers: int = typer.Option(None, "--workers", help="processes writing daily files (the bytes do not depend on it)"),
     with_fx_rates: bool = typer.Option(
-        False, "--with-fx-rates", help="also write reference/fx_rates.csv (it replaces the shipped ECB rates)"
+        False, "--with-fx-rates", help="also write reference/fx_rates.csv (it tops up the shipped ECB rates)"
     ),
 ) -> None:
     """Generate a realistic landing folder of any size (streamed)."""

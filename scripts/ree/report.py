@@ -259,6 +259,16 @@ def obligation_status(con, period: Period) -> dict:
     return {"by_type": by_type, "unmatched": unmatched, "entities": entities}
 
 
+def evidence_gaps(con, top: int = 20) -> dict:
+    """The chase list's first `top` gaps (rpt_evidence_gaps; as of as_of_date, not the period)."""
+    if not has_table(con, "marts", "rpt_evidence_gaps"):
+        return {"top": [], "total": 0, "available": False}
+    from ree.chase import top_gaps
+
+    total = con.execute("select count(*) from marts.rpt_evidence_gaps").fetchone()[0]
+    return {"top": top_gaps(con, top), "total": total, "available": True}
+
+
 def data_quality(con, period: Period) -> dict:
     quarantine = rows(con, """
         select coalesce(extract, '(whole file)') as extract, reason, count(*) as rejected,
@@ -425,6 +435,7 @@ def build_context(con, period: Period, compare_previous: bool, serving: Path) ->
         "lists": line_lists(con, period),
         "obligations": obligations(con, period),
         "obligation_status": obligation_status(con, period),
+        "evidence_gaps": evidence_gaps(con),
         "data_quality": data_quality(con, period),
         "policy": policy(con, period),
         "serving_file": serving,

@@ -1,5 +1,6 @@
 with files as (
     select * from {{ source('load_audit', 'files') }}
+    {{ as_known_at_filter('batch_id') }}
 ),
 
 final as (

@@ -1,5 +1,6 @@
 with rejections as (
     select * from {{ source('load_audit', 'rejections') }}
+    {{ as_known_at_filter('batch_id') }}
 ),
 
 final as (

@@ -1,6 +1,7 @@
--- A user's reference/fx_rates.csv overrides the shipped ECB rates as a whole (contract:
--- optional reference extracts "override the shipped defaults"); mixing two rate sources
--- would let one conversion use a rate the user never chose.
+-- A user's reference/fx_rates.csv tops up the shipped ECB rates (contract: raw_extracts.md
+-- `reference/fx_rates`): a supplied (rate_date, currency) overrides the shipped rate for
+-- that date and currency only; every other shipped rate stays. A user who publishes only
+-- November CNY rates keeps the ECB's USD, JPY, ... and the ECB's CNY of other days.
 with user_rates as (
     select * from {{ source('reference', 'fx_rates') }}
     {{ keep_latest_version(['rate_date', 'currency']) }}
@@ -10,10 +11,6 @@ shipped_rates as (
     select * from {{ ref('ecb_fx_rates') }}
 ),
 
-user_supplied as (
-    select count(*) > 0 as is_supplied from user_rates
-),
-
 user_with_euro as (
     select
         rate_date,
@@ -21,23 +18,26 @@ user_with_euro as (
         units_per_eur
     from user_rates
     union all
-    -- EUR per EUR is 1 on every date the user published a rate.
+    -- EUR per EUR is 1 on every date the user published a rate (the crossing currency is
+    -- never staler than the rate it crosses with).
     select distinct
-        rate_date,
+        user_rates.rate_date,
         'EUR' as currency,
         cast(1 as decimal(38, 12)) as units_per_eur
     from user_rates
     where not exists (
             select 1 from user_rates as eur
-            where eur.currency = 'EUR'
+            where
+                eur.currency = 'EUR'
+                and eur.rate_date = user_rates.rate_date
         )
 ),
 
-final as (
+combined as (
     select
         rate_date,
         currency,
-        units_per_eur,
+        cast(units_per_eur as decimal(38, 12)) as units_per_eur,
         'reference/fx_rates.csv' as rate_source
     from user_with_euro
     union all
@@ -47,8 +47,22 @@ final as (
         cast(shipped_rates.units_per_eur as decimal(38, 12)) as units_per_eur,
         shipped_rates.source as rate_source
     from shipped_rates
-    cross join user_supplied
-    where not user_supplied.is_supplied
+    where not exists (
+            select 1 from user_with_euro
+            where
+                user_with_euro.rate_date = shipped_rates.rate_date
+                and user_with_euro.currency = shipped_rates.currency
+        )
+),
+
+final as (
+    select
+        currency || '|' || cast(rate_date as varchar) as fx_rate_id,
+        rate_date,
+        currency,
+        units_per_eur,
+        rate_source
+    from combined
 )
 
 select * from final
