@@ -172,15 +172,16 @@ classified as (
         -- An NdFeB magnet whose composition its own documents do not state: it may be
         -- I.2/I.3 (never silently "not Part 2"); a magnet or target we make may still be
         -- read through its BOM on the date (int_item_dates_classified).
-        (
+        coalesce(
             resolved.product_form = 'permanent_magnet'
             and resolved.magnet_type_canonical = 'NdFeB'
             and magnets.part2_category is null
-            and (not resolved.has_own_documents or resolved.has_unreadable_line)
+            and (not resolved.has_own_documents or resolved.has_unreadable_line),
+            false
         ) as is_unclassifiable_magnet,
         -- a target with no target_material: its material is read from its documents' and
         -- its BOM's elements (int_item_dates_classified)
-        resolved.product_form = 'sputtering_target' and resolved.target_material_key is null
+        coalesce(resolved.product_form = 'sputtering_target' and resolved.target_material_key is null, false)
             as is_target_material_missing,
         -- codes the vocabulary does not know: review, never "not listed"
         case
