@@ -155,7 +155,9 @@ magnet_readings as (
         open_nodes.export_date,
         open_nodes.node_item_id,
         arg_min(magnet_categories.part2_category, magnet_categories.list_ref) as part2_category,
-        min(magnet_categories.list_ref) as list_ref
+        min(magnet_categories.list_ref) as list_ref,
+        string_agg(distinct magnet_categories.control_code_no18, ';' order by magnet_categories.control_code_no18)
+            as control_codes
     from open_nodes
     inner join magnet_categories
         on
@@ -175,7 +177,9 @@ target_readings as (
         bool_or(target_materials.is_part2_item) as any_part2,
         string_agg(target_materials.target_material, '/' order by target_materials.target_material) as candidates,
         string_agg(distinct target_materials.list_ref, ';' order by target_materials.list_ref)
-            filter (where target_materials.is_part2_item) as list_ref
+            filter (where target_materials.is_part2_item) as list_ref,
+        string_agg(distinct target_materials.control_code_no18, ';' order by target_materials.control_code_no18)
+            filter (where target_materials.is_part2_item) as control_codes
     from open_nodes
     inner join target_materials
         on list_sort(string_split(target_materials.elements, ';')) = open_nodes.known_elements
@@ -195,6 +199,10 @@ node_readings as (
             when open_nodes.is_target_material_missing and target_readings.all_part2 then target_readings.list_ref
             when not open_nodes.is_target_material_missing then magnet_readings.list_ref
         end as list_ref,
+        case
+            when open_nodes.is_target_material_missing and target_readings.all_part2 then target_readings.control_codes
+            when not open_nodes.is_target_material_missing then magnet_readings.control_codes
+        end as control_codes,
         case
             -- the BOM speaks for a magnet we make: what it does not name, the magnet lacks
             when not open_nodes.is_target_material_missing and magnet_readings.part2_category is not null then null
@@ -246,6 +254,7 @@ nodes_classified as (
         coalesce(dated_nodes.own_part2_category, node_readings.part2_category) as node_part2_category,
         coalesce(dated_nodes.own_part2_list_ref, node_readings.list_ref) as node_part2_list_ref,
         node_readings.reading_reason,
+        node_readings.control_codes as reading_control_codes,
         coalesce(documents_on_date.has_compliance_notice, false) as has_compliance_notice,
         documents_on_date.compliance_notice_id,
         documents_on_date.node_item_id is not null as has_document_on_date,
@@ -330,6 +339,7 @@ rolled_up as (
         first(node_part2_category) filter (where bom_depth = 0) as own_part2_category,
         first(node_part2_list_ref) filter (where bom_depth = 0) as own_part2_list_ref,
         first(reading_reason) filter (where bom_depth = 0) as own_reading_reason,
+        first(reading_control_codes) filter (where bom_depth = 0) as own_reading_control_codes,
         first(unclassifiable_reason) filter (where bom_depth = 0) as own_unclassifiable_reason,
         coalesce(first(has_bom_on_date) filter (where bom_depth = 0), false) as has_bom_on_date,
         coalesce(first(has_document_on_date) filter (where bom_depth = 0), false) as has_document_on_date,
@@ -418,7 +428,7 @@ readings as (
         items.product_form,
         items.is_manufactured,
         coalesce(items.is_part1_item, false) as is_part1_item,
-        items.control_codes,
+        coalesce(items.control_codes, rolled_up.own_reading_control_codes) as control_codes,
         items.classification_reason as own_classification_reason,
         items.unknown_code_reason,
         items.standard_cost,
