@@ -79,8 +79,9 @@ documents_on_date as (
         node_dates.node_item_id,
         node_dates.export_date,
         bool_or(certificate_lines.document_type = 'compliance_notice') as has_compliance_notice,
-        first(certificate_lines.certificate_id order by certificate_lines.certificate_id)
-            filter (where certificate_lines.document_type = 'compliance_notice') as compliance_notice_id
+        min(certificate_lines.certificate_id) filter (
+            where certificate_lines.document_type = 'compliance_notice'
+        ) as compliance_notice_id
     from (
         select distinct
             node_item_id,
@@ -176,10 +177,12 @@ target_readings as (
         bool_and(target_materials.is_part2_item) as all_part2,
         bool_or(target_materials.is_part2_item) as any_part2,
         string_agg(target_materials.target_material, '/' order by target_materials.target_material) as candidates,
-        string_agg(distinct target_materials.list_ref, ';' order by target_materials.list_ref)
-            filter (where target_materials.is_part2_item) as list_ref,
-        string_agg(distinct target_materials.control_code_no18, ';' order by target_materials.control_code_no18)
-            filter (where target_materials.is_part2_item) as control_codes
+        string_agg(distinct target_materials.list_ref, ';' order by target_materials.list_ref) filter (
+            where target_materials.is_part2_item
+        ) as list_ref,
+        string_agg(
+            distinct target_materials.control_code_no18, ';' order by target_materials.control_code_no18
+        ) filter (where target_materials.is_part2_item) as control_codes
     from open_nodes
     inner join target_materials
         on list_sort(string_split(target_materials.elements, ';')) = open_nodes.known_elements
@@ -225,8 +228,12 @@ node_readings as (
                     || '): not in the No. 61 Part 2 target list'
             when open_nodes.is_target_material_missing
                 then 'target with no readable material'
-                    || coalesce(' (its documents and BOM name ' || nullif(array_to_string(open_nodes.known_elements, ', '), '')
-                        || ': ' || coalesce(target_readings.candidates, 'no listed material') || ')', '')
+                    || coalesce(
+                        ' (its documents and BOM name '
+                        || nullif(array_to_string(open_nodes.known_elements, ', '), '')
+                        || ': ' || coalesce(target_readings.candidates, 'no listed material') || ')',
+                        ''
+                    )
                     || ': cannot tell whether it is a listed target'
             when magnet_readings.part2_category is not null
                 then 'NdFeB permanent magnet whose BOM names ' || array_to_string(open_nodes.bom_elements, ', ')
@@ -326,15 +333,16 @@ rolled_up as (
         export_date,
         bool_or(is_inner_part2_magnet) as contains_part2_magnet,
         -- name a magnet itself before a module that carries a notice
-        first(path_text order by node_part2_category is null, bom_depth, path_text)
-            filter (where is_inner_part2_magnet) as part2_magnet_path,
+        first(path_text order by node_part2_category is null, bom_depth, path_text) filter (
+            where is_inner_part2_magnet
+        ) as part2_magnet_path,
         bool_or(bom_depth > 0 and not is_cycle and unclassifiable_reason is not null) as contains_unclassifiable,
-        first(unclassifiable_reason order by bom_depth, path_text)
-            filter (where bom_depth > 0 and not is_cycle and unclassifiable_reason is not null)
-            as inner_unclassifiable_reason,
-        first(path_text order by bom_depth, path_text)
-            filter (where bom_depth > 0 and not is_cycle and unclassifiable_reason is not null)
-            as unclassifiable_path,
+        first(unclassifiable_reason order by bom_depth, path_text) filter (
+            where bom_depth > 0 and not is_cycle and unclassifiable_reason is not null
+        ) as inner_unclassifiable_reason,
+        first(path_text order by bom_depth, path_text) filter (
+            where bom_depth > 0 and not is_cycle and unclassifiable_reason is not null
+        ) as unclassifiable_path,
         -- the item itself (depth 0)
         first(node_part2_category) filter (where bom_depth = 0) as own_part2_category,
         first(node_part2_list_ref) filter (where bom_depth = 0) as own_part2_list_ref,
@@ -380,14 +388,14 @@ part1_origin_evidence as (
         item_id,
         export_date,
         country_of_manufacture as origin_country,
-        'item master' as source
+        'item master' as evidence_source
     from part1_roots
     union all
     select
         part1_roots.item_id,
         part1_roots.export_date,
         certificate_lines.origin_country,
-        'certificate ' || certificate_lines.certificate_id as source
+        'certificate ' || certificate_lines.certificate_id as evidence_source
     from part1_roots
     inner join certificate_lines
         on
@@ -399,7 +407,7 @@ part1_origin_evidence as (
         part1_roots.item_id,
         part1_roots.export_date,
         purchase_lines.country_of_origin,
-        'receipt ' || purchase_lines.po_line_id as source
+        'receipt ' || purchase_lines.po_line_id as evidence_source
     from part1_roots
     asof inner join purchase_lines
         on
@@ -414,7 +422,7 @@ part1_origins as (
         export_date,
         count(distinct origin_country) > 1 as has_origin_conflict,
         bool_or(origin_country = 'CN') as has_china_origin,
-        string_agg(source || ': ' || origin_country, ', ' order by source) as origin_evidence
+        string_agg(evidence_source || ': ' || origin_country, ', ' order by evidence_source) as origin_evidence
     from part1_origin_evidence
     where origin_country is not null
     group by item_id, export_date

@@ -60,10 +60,7 @@ certificate_elements as (
             list_concat(
                 case
                     when certificate_lines.element is null then []
-                    else [
-                        upper(left(trim(certificate_lines.element), 1))
-                        || lower(substr(trim(certificate_lines.element), 2))
-                    ]
+                    else [{{ element_symbol('certificate_lines.element') }}]
                 end,
                 coalesce(string_split(substances.elements, ';'), [])
             )

@@ -54,10 +54,16 @@ lines_read as (
         substances.substance as substance_canonical,
         substances.is_part1_item as is_part1_substance,
         coalesce(string_split(substances.elements, ';'), []) as substance_elements,
-        case
-            when certificate_lines.element is not null
-                then upper(left(trim(certificate_lines.element), 1)) || lower(substr(trim(certificate_lines.element), 2))
-        end as element_canonical,
+        case when certificate_lines.element is not null then {{ element_symbol('certificate_lines.element') }} end
+            as element_canonical,
+        -- every element the line names (its substance's and its element column)
+        list_concat(
+            coalesce(string_split(substances.elements, ';'), []),
+            case
+                when certificate_lines.element is null then []
+                else [{{ element_symbol('certificate_lines.element') }}]
+            end
+        ) as line_elements,
         -- a substance code the vocabulary does not know, or a value with no substance
         (certificate_lines.substance is not null and substances.substance is null)
         or (
@@ -227,13 +233,7 @@ part1_candidate_lines as (
         lines_read.origin_country is null and delivered_costs.country_of_origin is not null as is_origin_from_receipt,
         case
             when lines_read.substance_canonical = part1_material_nodes.material_form then 1
-            when len(list_intersect(
-                    list_concat(
-                        lines_read.substance_elements,
-                        case when lines_read.element_canonical is null then [] else [lines_read.element_canonical] end
-                    ),
-                    string_split(substances.elements, ';')
-                )) > 0 then 2
+            when len(list_intersect(lines_read.line_elements, string_split(substances.elements, ';'))) > 0 then 2
             when lines_read.substance is null and lines_read.element is null then 3
         end as line_rank
     from part1_material_nodes
@@ -342,16 +342,18 @@ part1_material_contributions as (
         end as split_value_if_assume_not_china,
         case
             when is_mass_split
-                then greatest(
-                    {{ decimal_divide_error_bound(
-                        decimal_multiply('value_per_component_unit', 'china_mass_g + unknown_mass_g'), 'total_mass_g',
-                    ) }},
-                    {{ decimal_divide_error_bound(
-                        decimal_multiply('value_per_component_unit', 'china_mass_g'), 'total_mass_g',
-                    ) }}
-                )
+                then {{ decimal_divide_error_bound(
+                    decimal_multiply('value_per_component_unit', 'china_mass_g + unknown_mass_g'), 'total_mass_g',
+                ) }}
             else cast(0 as decimal(38, 12))
-        end as split_error_bound_per_component_unit
+        end as split_bound_if_assume_china,
+        case
+            when is_mass_split
+                then {{ decimal_divide_error_bound(
+                    decimal_multiply('value_per_component_unit', 'china_mass_g'), 'total_mass_g',
+                ) }}
+            else cast(0 as decimal(38, 12))
+        end as split_bound_if_assume_not_china
     from part1_material_costed
 ),
 
@@ -467,7 +469,10 @@ document_lines as (
         document_lines_distinct.origin_country,
         coalesce(
             document_lines_distinct.is_part1_substance
-            or (document_lines_distinct.document_type = 'compliance_notice' and document_lines_distinct.substance is null)
+            or (
+                document_lines_distinct.document_type = 'compliance_notice'
+                and document_lines_distinct.substance is null
+            )
             or document_lines_distinct.is_unknown_code,
             false
         ) as is_part1_content
@@ -579,7 +584,7 @@ unvalued_components as (
             when direct_part2_category is not null or is_unclassifiable_magnet then 'missing_certificate'
             else 'missing_bom'
         end as value_basis,
-        case when unknown_code_reason is not null then unknown_code_reason end as document_ref,
+        unknown_code_reason as document_ref,
         cast(null as varchar) as substance,
         true as is_part1_content,
         cast(null as varchar) as origin_country,
@@ -611,6 +616,7 @@ unvalued_components as (
 contributions as (
     select
         *,
+        greatest(split_bound_if_assume_china, split_bound_if_assume_not_china) as split_error_bound_per_component_unit,
         cast(null as boolean) as is_indicative_price,
         false as is_notice_share_repeated
     from part1_material_contributions
