@@ -10,7 +10,8 @@
 --     falling back to the receipt's country_of_origin before unknown_origin_policy;
 --   * else every content document valid on the date speaks (several documents: their
 --     lines are summed, an identical line in two documents counted once), and nothing
---     below it in the BOM is counted again;
+--     below it in the BOM is counted again; not for an item we make that has a BOM on the
+--     date, which is valued through that BOM;
 --   * else its own bill of materials does (the rows below it), a magnet or target we make
 --     included;
 --   * nothing speaks: a Part 2 magnet or target is missing_certificate, an item we make
@@ -148,7 +149,11 @@ speaking_documents as (
 nodes_speaking as (
     select
         nodes.*,
-        nodes.is_part1_material or speaking_documents.node_item_id is not null as is_speaking
+        -- an item we make with a BOM on the date is valued through that BOM (RULES.md §3):
+        -- its own documents (our declaration to customers) would count it twice
+        nodes.is_part1_material
+        or (speaking_documents.node_item_id is not null and not (nodes.is_manufactured and nodes.has_bom))
+            as is_speaking
     from nodes
     left join speaking_documents
         on
@@ -481,7 +486,7 @@ document_lines as (
         on
             counted_nodes.node_item_id = document_lines_distinct.node_item_id
             and counted_nodes.export_date = document_lines_distinct.export_date
-    where not counted_nodes.is_part1_material
+    where counted_nodes.is_speaking and not counted_nodes.is_part1_material
 ),
 
 document_contributions as (
