@@ -81,7 +81,7 @@ def test_old_duckdb_opens_it_when_available(published):
         con = duckdb.connect({str(published / 'serving.duckdb')!r}, read_only=True)
         print(con.execute('select count(*) from marts.fct_shipment_determinations').fetchone()[0])
         """)], capture_output=True, text=True, check=True)
-    assert int(out.stdout.strip()) == 52
+    assert int(out.stdout.strip()) == 56
 
 
 def make_build_db(root: Path, empty: bool = True) -> None:

@@ -27,7 +27,11 @@ content_per_unit as (
         count(*) as contribution_count,
         sum(cn_part1_value_per_unit_line_currency) as cn_part1_value_per_unit,
         sum(conversion_error_bound_per_unit) as conversion_error_bound_per_unit,
+        sum(split_error_bound_per_unit) as split_error_bound_per_unit,
         bool_or(value_basis = 'missing_certificate') as has_missing_certificate,
+        bool_or(value_basis = 'missing_bom') as has_missing_bom_content,
+        bool_or(value_problem = 'unknown_code') as has_unknown_code_content,
+        bool_or(is_notice_share_repeated) as has_notice_share_repeated,
         bool_or(value_problem in ('missing_value', 'missing_delivered_cost', 'missing_reference_price', 'missing_item'))
             as has_missing_value,
         string_agg(distinct value_problem, ';' order by value_problem) as value_problems,
@@ -49,16 +53,27 @@ content_per_unit as (
 lines as (
     select
         declarations.*,
-        item_dates.is_part1_item,
+        coalesce(item_dates.is_known_item, false) as is_known_item,
+        coalesce(item_dates.is_part1_item, false) as is_part1_item,
         item_dates.part2_category,
         item_dates.is_part2_undetermined,
+        item_dates.part2_undetermined_reason,
         item_dates.country_of_manufacture,
+        coalesce(item_dates.has_unknown_code, false) as has_unknown_code_item,
+        item_dates.unknown_code_reason,
+        coalesce(item_dates.has_missing_bom, false) as has_missing_bom_item,
+        coalesce(item_dates.has_origin_conflict, false) as has_origin_conflict,
+        item_dates.origin_conflict_evidence,
         item_dates.standard_cost,
         item_dates.standard_cost_currency,
         content_per_unit.contribution_count,
         content_per_unit.cn_part1_value_per_unit,
         coalesce(content_per_unit.conversion_error_bound_per_unit, 0) as conversion_error_bound_per_unit,
+        coalesce(content_per_unit.split_error_bound_per_unit, 0) as split_error_bound_per_unit,
         coalesce(content_per_unit.has_missing_certificate, false) as has_missing_certificate,
+        coalesce(content_per_unit.has_missing_bom_content, false) as has_missing_bom_content,
+        coalesce(content_per_unit.has_unknown_code_content, false) as has_unknown_code_content,
+        coalesce(content_per_unit.has_notice_share_repeated, false) as has_notice_share_repeated,
         coalesce(content_per_unit.has_missing_value, false) as has_missing_value,
         content_per_unit.value_problems,
         coalesce(content_per_unit.has_origin_unverified, false) as has_origin_unverified,
@@ -119,12 +134,32 @@ valued as (
         ) as cn_part1_value_known,
         {{ decimal_multiply('denominators.conversion_error_bound_per_unit', 'denominators.quantity') }}
             as conversion_error_bound,
+        {{ decimal_multiply('denominators.split_error_bound_per_unit', 'denominators.quantity') }}
+            as split_error_bound,
         {{ decimal_multiply('denominators.comparison_value', var('part1_value_threshold_ratio')) }}
             as threshold_content_value,
         denominators.has_missing_certificate
         or denominators.has_missing_value
-        or denominators.has_fx_missing as has_unvalued_content
+        or denominators.has_missing_bom_content
+        or denominators.has_unknown_code_content
+        or denominators.has_fx_missing
+        or not denominators.is_known_item as has_unvalued_content
     from denominators
+),
+
+-- A Part 1 item is its own Part 1 content: 100 % when produced in China (as the rules
+-- read its origin), else 0; undeterminable when its origin evidence disagrees.
+bounded as (
+    select
+        valued.*,
+        valued.conversion_error_bound + valued.split_error_bound as value_error_bound,
+        valued.is_part1_item and valued.is_known_item as is_part1_share,
+        case
+            when valued.has_origin_conflict then null
+            when valued.country_of_manufacture = 'CN' then true
+            else false
+        end as is_part1_china_made
+    from valued
 ),
 
 final as (
@@ -143,17 +178,26 @@ final as (
         -- What is known can already decide: known content at or over the threshold meets
         -- it whatever the unvalued parts hold; under it, the share cannot be determined.
         case
+            when is_part1_share then is_part1_china_made
             when comparison_value is null then null
-            when cn_part1_value_known - conversion_error_bound >= threshold_content_value then true
+            when cn_part1_value_known - value_error_bound >= threshold_content_value then true
             when has_unvalued_content then null
-            when cn_part1_value_known + conversion_error_bound < threshold_content_value then false
+            when cn_part1_value_known + value_error_bound < threshold_content_value then false
         end as meets_value_threshold,
-        case when not has_unvalued_content then cn_part1_value_known end as cn_part1_value,
         case
+            when is_part1_share and is_part1_china_made then line_value
+            when is_part1_share and not is_part1_china_made then cast(0 as decimal(38, 12))
+            when is_part1_share then null
+            when not has_unvalued_content then cn_part1_value_known
+        end as cn_part1_value,
+        -- an exact decimal (decimal_divide), 0 when no China-origin Part 1 content is found,
+        -- null only when it cannot be determined (contracts/marts.md)
+        case
+            when is_part1_share and is_part1_china_made then cast(100 as decimal(38, 12))
+            when is_part1_share and not is_part1_china_made then cast(0 as decimal(38, 12))
+            when is_part1_share then null
             when comparison_value is not null and comparison_value > 0 and not has_unvalued_content
-                then cast(
-                        cast(cn_part1_value_known as double) * 100 / cast(comparison_value as double) as decimal(38, 12)
-                    )
+                then {{ decimal_divide(decimal_multiply('cn_part1_value_known', '100'), 'comparison_value') }}
         end as cn_part1_value_share_pct,
         threshold_content_value,
         -- how far the content may move before the determination flips: >= 0 it meets and
@@ -161,9 +205,13 @@ final as (
         case when not has_unvalued_content then cn_part1_value_known - threshold_content_value end
             as content_value_headroom,
         conversion_error_bound,
+        split_error_bound,
         comparison_value is not null
-        and abs(cn_part1_value_known - threshold_content_value) <= conversion_error_bound
+        and abs(cn_part1_value_known - threshold_content_value) <= value_error_bound
         and conversion_error_bound > 0 as is_within_fx_precision,
+        comparison_value is not null
+        and abs(cn_part1_value_known - threshold_content_value) <= value_error_bound
+        and split_error_bound > 0 as is_within_split_precision,
         has_missing_certificate,
         has_missing_value,
         value_problems,
@@ -171,9 +219,17 @@ final as (
         has_fx_stale or coalesce(has_standard_cost_fx_stale, false) as has_fx_stale,
         has_fx_missing,
         has_indicative_price,
+        -- data the vocabulary, the BOM or the origin evidence cannot settle (review)
+        has_unknown_code_item or has_unknown_code_content as has_unknown_code,
+        unknown_code_reason,
+        has_missing_bom_item or has_missing_bom_content as has_missing_bom,
+        has_origin_conflict,
+        origin_conflict_evidence,
+        has_notice_share_repeated,
+        part2_undetermined_reason,
         value_bases,
         main_contribution
-    from valued
+    from bounded
 )
 
 select * from final

@@ -84,6 +84,8 @@ final as (
         currency as content_currency,
         value_problem,
         is_indicative_price,
+        is_notice_share_repeated,
+        is_mass_split,
         cn_part1_value_per_unit,
         line_currency,
         from_rate_date,
@@ -100,7 +102,17 @@ final as (
         -- bound on the conversion error per unit (0 where the conversion is exact)
         {{ fx_error_bound(
             'cn_part1_value_per_unit', 'currency', 'line_currency', 'from_units_per_eur', 'to_units_per_eur',
-        ) }} as conversion_error_bound_per_unit
+        ) }} as conversion_error_bound_per_unit,
+        -- the mass split's own error bound, carried into the line currency (the rate is
+        -- applied to a bound: the converted bound plus its own conversion bound)
+        coalesce(
+            {{ fx_convert(
+                'split_error_bound_per_unit', 'currency', 'line_currency', 'from_units_per_eur', 'to_units_per_eur',
+            ) }} + {{ fx_error_bound(
+                'split_error_bound_per_unit', 'currency', 'line_currency', 'from_units_per_eur', 'to_units_per_eur',
+            ) }},
+            0
+        ) as split_error_bound_per_unit
     from converted
 )
 

@@ -37,6 +37,15 @@ joined as (
         valued.value_bases,
         valued.value_problems,
         valued.main_contribution,
+        valued.meets_value_threshold as valued_meets_value_threshold,
+        valued.has_unknown_code,
+        valued.unknown_code_reason,
+        valued.has_missing_bom,
+        valued.has_origin_conflict,
+        valued.origin_conflict_evidence,
+        valued.has_notice_share_repeated,
+        valued.is_within_split_precision,
+        valued.part2_undetermined_reason,
         licensed.licence_id as drawn_licence_id,
         licensed.is_covered,
         licensed.licence_explanation,
@@ -88,6 +97,12 @@ flagged as (
         or joined.has_bom_overlap
         or joined.has_bom_depth_limit
         or not joined.is_known_item
+        -- a code the vocabulary does not know, no BOM valid on the date, origin evidence
+        -- that disagrees, a mass split within its error bound of the threshold
+        or coalesce(joined.has_unknown_code, false)
+        or coalesce(joined.has_missing_bom, false)
+        or coalesce(joined.has_origin_conflict, false)
+        or (joined.is_value_rule_item and coalesce(joined.is_within_split_precision, false))
         or joined.screening_status = 'possible_match'
         or joined.has_uel_match
         or (
@@ -99,8 +114,20 @@ flagged as (
         list_sort(list_distinct([
             case when joined.is_value_rule_item and joined.has_origin_unverified then 'origin_unverified' end,
             case
-                when joined.is_value_rule_item and (joined.has_missing_certificate or joined.is_part2_undetermined)
+                when
+                    joined.is_value_rule_item
+                    and (joined.has_missing_certificate or joined.part2_undetermined_reason = 'missing_certificate')
                     then 'missing_certificate'
+            end,
+            case
+                when joined.has_unknown_code or joined.part2_undetermined_reason = 'unknown_code' then 'unknown_code'
+            end,
+            case when joined.has_missing_bom or joined.part2_undetermined_reason = 'missing_bom' then 'missing_bom' end,
+            case when joined.has_origin_conflict then 'origin_conflict' end,
+            case when joined.is_value_rule_item and joined.has_notice_share_repeated then 'notice_share_repeated' end,
+            case
+                when joined.is_value_rule_item and joined.is_within_split_precision
+                    then 'mass_split_precision_at_threshold'
             end,
             case when joined.is_value_rule_item and joined.has_missing_value then 'missing_value' end,
             case
@@ -126,7 +153,7 @@ flagged as (
             case when joined.is_value_rule_item and joined.value_problems like '%missing_item%' then 'missing_item' end,
             case when joined.is_value_rule_item and joined.has_indicative_price then 'indicative_price' end,
             case when joined.is_outside_calendar then 'outside_calendar' end,
-            case when joined.is_origin_rule_undetermined then 'missing_certificate' end
+            case when joined.is_origin_rule_undetermined then joined.part2_undetermined_reason end
         ])) as flag_list
     from scoped as joined
 ),
@@ -201,8 +228,17 @@ explained as (
                             then
                                 'not determinable: '
                                 || statused.item_id
-                                || ' is an NdFeB magnet (or contains one) with no certificate stating its '
-                                || 'composition; if it contains Tb or Dy it is a Part 2 item and '
+                                || case statused.part2_undetermined_reason
+                                    when 'unknown_code'
+                                        then ' carries a code the control-list vocabulary does not know ('
+                                            || coalesce(statused.unknown_code_reason, 'see its documents') || ')'
+                                    when 'missing_bom'
+                                        then ' (or an item in it) is made by us with no bill of materials valid on '
+                                            || 'the date'
+                                    else ' is an NdFeB magnet (or contains one) with no certificate stating its '
+                                        || 'composition'
+                                end
+                                || '; if it is a Part 2 item '
                                 || case when statused.is_foreign_operator then '61-1c' else 'No. 18' end
                                 || ' applies.'
                         when statused.is_61_1a_undetermined
@@ -211,6 +247,12 @@ explained as (
                                 || statused.item_id
                                 || ' may be a Part 2 item or may reach 0.1 %, but '
                                 || case
+                                    when
+                                        statused.has_unknown_code
+                                        or statused.part2_undetermined_reason = 'unknown_code'
+                                        then 'a code in it is not in the control-list vocabulary'
+                                    when statused.has_missing_bom or statused.part2_undetermined_reason = 'missing_bom'
+                                        then 'no bill of materials valid on the date speaks for an item we make'
                                     when statused.has_missing_certificate or statused.is_part2_undetermined
                                         then 'a magnet or target in it has no valid certificate'
                                     when statused.has_fx_missing then 'an FX rate is missing'
@@ -293,17 +335,20 @@ final as (
         is_part1_item,
         part2_category,
         coalesce(control_codes, '') as control_codes,
+        -- share conventions (contracts/marts.md): 100 for 61-1c and for a Part 1 item under
+        -- No. 18; otherwise the computed share, 0 where no China-origin Part 1 content is
+        -- found, null only where it cannot be determined
         case
-            when fires_61_1c then line_value
-            when has_value_figures then cn_part1_value
+            when fires_61_1c or (is_part1_item and fires_18) then line_value
+            else cn_part1_value
         end as cn_part1_value,
         case
-            when fires_61_1c then cast(100 as decimal(38, 12))
-            when has_value_figures then cn_part1_value_share_pct
+            when fires_61_1c or (is_part1_item and fires_18) then cast(100 as decimal(38, 12))
+            else cn_part1_value_share_pct
         end as cn_part1_value_share_pct,
         case
-            when fires_61_1c then true
-            when has_value_figures then meets_value_threshold
+            when fires_61_1c or (is_part1_item and fires_18) then true
+            else valued_meets_value_threshold
         end as meets_value_threshold,
         case when has_value_figures then threshold_content_value end as threshold_content_value,
         case when has_value_figures then content_value_headroom end as content_value_headroom,
