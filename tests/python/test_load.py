@@ -412,3 +412,29 @@ def test_line_numbers_agree_with_pythons_csv_reader_on_a_generated_landing(wareh
         "read_parquet('{raw}/batches/*/customs/export_declarations/*.parquet')"
     ))
     assert got == expected
+
+
+def test_duckdb_connections_are_bounded_and_spill_under_the_warehouse(warehouse, monkeypatch):
+    """The loader's DuckDB gets REE_MEMORY_LIMIT, REE_THREADS and a temp_directory under
+    REE_WAREHOUSE_DIR; profiles.yml gives dbt the same settings."""
+    import yaml
+
+    from ree.load import connect
+
+    monkeypatch.setenv("REE_MEMORY_LIMIT", "1GB")
+    monkeypatch.setenv("REE_THREADS", "1")
+    with warehouse:
+        con = connect()
+        try:
+            memory, threads, temp = con.execute(
+                "select current_setting('memory_limit'), current_setting('threads'), current_setting('temp_directory')"
+            ).fetchone()
+        finally:
+            con.close()
+    assert memory in ("953.6 MiB", "1.0 GiB", "1GB") and threads == 1
+    assert temp == str(warehouse.root / "duckdb_tmp")
+    profiles = yaml.safe_load((Path(__file__).resolve().parents[2] / "profiles.yml").read_text())
+    settings = profiles["ree"]["outputs"]["duckdb"]["settings"]
+    assert "REE_MEMORY_LIMIT" in settings["memory_limit"]
+    assert "REE_WAREHOUSE_DIR" in settings["temp_directory"] and settings["temp_directory"].endswith("/duckdb_tmp")
+    assert "REE_THREADS" in profiles["ree"]["outputs"]["duckdb"]["threads"]
