@@ -463,25 +463,27 @@ def process_frame(
     con.register("frame_rows", frame)
     con.register("rejected_rows", _findings_table(findings))
     try:
-        con.execute(
-            f"""create or replace temp table typed_rows as
-                select {typed_sql}, {_sql_str(batch_id)}::varchar as _batch_id, raw.{SOURCE_FILE}::varchar as {SOURCE_FILE},
-                    raw.{ROW_NUMBER}::bigint as {ROW_NUMBER}, {failed_sql} as _failed
-                from frame_rows as raw anti join rejected_rows using ({SOURCE_FILE}, {ROW_NUMBER})"""
-        )
+        source = f"frame_rows as raw anti join rejected_rows using ({SOURCE_FILE}, {ROW_NUMBER})"
+        # A value GX's format check passed but the type cannot hold (2025-02-30): quarantine.
+        # Found by a scan of the casts alone; the rows are then typed once, by the write.
         late = con.execute(
-            f"select {SOURCE_FILE}, {ROW_NUMBER}, _failed from typed_rows where len(_failed) > 0"
+            f"select * from (select raw.{SOURCE_FILE}, raw.{ROW_NUMBER}, {failed_sql} as failed from {source}) "
+            "where len(failed) > 0"
         ).fetchall()
         for rel, row_number, failures in late:
             for bad in failures:
                 column = bad["col"]
                 findings.append(Finding(int(row_number), rel, column, bad["value"], f"{column} cannot be read as {ex.column(column).kind}"))
-        columns = ", ".join([*ex.column_names, "_batch_id", SOURCE_FILE, ROW_NUMBER])
+        if late:
+            con.unregister("rejected_rows")
+            con.register("rejected_rows", _findings_table(findings))
         con.execute(
-            f"""copy (select {columns} from typed_rows{' where len(_failed) = 0' if late else ''})
-                to {_sql_str(str(target / f"part-{part:05d}.parquet"))} (format parquet, compression zstd)"""
+            f"""copy (
+                select {typed_sql}, {_sql_str(batch_id)}::varchar as _batch_id, raw.{SOURCE_FILE}::varchar as {SOURCE_FILE},
+                    raw.{ROW_NUMBER}::bigint as {ROW_NUMBER}
+                from {source}
+            ) to {_sql_str(str(target / f"part-{part:05d}.parquet"))} (format parquet, compression zstd)"""
         )
-        con.execute("drop table typed_rows")
     finally:
         con.unregister("frame_rows")
         con.unregister("rejected_rows")
