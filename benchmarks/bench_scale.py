@@ -74,30 +74,55 @@ class Run:
         return None if any(v is None for v in values) else sum(values)
 
 
+def _group_rss(pgid: int) -> int:
+    """Resident bytes of every process in a process group (from /proc)."""
+    total = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) == pgid:  # field 5 of stat: the process group
+                total += int(fields[21]) * os.sysconf("SC_PAGE_SIZE")  # field 24: rss in pages
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
 def timed(name: str, args: list[str], env: dict, timeout: float, log: Path) -> Step:
-    """Run a child under /usr/bin/time -v: wall seconds and its peak RSS (children included)."""
+    """Run a child under /usr/bin/time -v: wall seconds and its peak RSS (children included);
+    /proc is sampled every second as well, so that a step stopped at the timeout has a peak."""
     rusage = log.with_suffix(".time")
     step = Step(load_avg=os.getloadavg()[0])
     started = time.perf_counter()
+    peak = 0
     with log.open("w") as out:
         proc = subprocess.Popen(["/usr/bin/time", "-v", "-o", str(rusage), *args], env=env, stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            code = proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGTERM)
+        code = None
+        while code is None:
             try:
-                proc.wait(timeout=30)
+                code = proc.wait(timeout=1)
             except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-            step.note = f"stopped after {timeout:.0f} s"
-            return step
+                peak = max(peak, _group_rss(proc.pid))
+                if time.perf_counter() - started > timeout:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                    try:
+                        proc.wait(timeout=30)
+                    except subprocess.TimeoutExpired:
+                        os.killpg(proc.pid, signal.SIGKILL)
+                        proc.wait()
+                    step.note = f"stopped after {timeout:.0f} s"
+                    step.rss = peak or None
+                    print(f"  {name:<10} {_fmt_s(step)}  {_fmt_rss(step.rss)}  load avg {step.load_avg:.1f}"
+                          "  (peak RSS sampled until stopped)", flush=True)
+                    return step
     step.seconds = time.perf_counter() - started
+    step.rss = peak or None
     if rusage.exists():
         for line in rusage.read_text().splitlines():
             if "Maximum resident set size" in line:
-                step.rss = int(line.split(":")[1]) * 1024
+                step.rss = max(step.rss or 0, int(line.split(":")[1]) * 1024)
     if code != 0:
         step.note = f"exit {code} (see {log})"
     print(f"  {name:<10} {_fmt_s(step)}  {_fmt_rss(step.rss)}  load avg {step.load_avg:.1f}"
