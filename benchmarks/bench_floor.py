@@ -20,9 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
-import duckdb  # noqa: E402
+import duckdb
 
-from ree import contract  # noqa: E402
+from ree import contract
 
 FLOOR_TYPES = {contract.TIMESTAMP: "timestamptz"}  # ISO 8601 with a zone; the raw zone stores UTC
 

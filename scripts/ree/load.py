@@ -22,7 +22,7 @@ How a file is read (fast, and exact about line numbers):
    hold (blank lines, a multi-line header) or that DuckDB cannot parse (a row of the wrong
    width, a stray quote) is read again, alone, by Python's csv module, which counts lines
    itself, quarantines rows of the wrong width and names the problem of an unparseable file.
-4. great-expectations validates each frame of about FRAME_ROWS rows (whole files) as one
+4. great-expectations validates each frame of about FRAME_BYTES of CSV (whole files) as one
    columnar batch (categorical columns, so that a rule is evaluated once per distinct
    value); identical repeats of a row within a file are collapsed before it.
 5. The valid rows are cast to the contract's types and written once, as typed Parquet.
@@ -54,10 +54,9 @@ from ree import contract, paths
 from ree.contract import Extract
 from ree.validate import ROW_NUMBER, SOURCE_FILE, Finding, validate, warm_up
 
-# Files are validated together, extract by extract, in frames of about this many rows
-# (a file is never split, so that a duplicate key within one file is always seen).
-FRAME_ROWS = 1_000_000
-# ... estimated from the file sizes before reading (a declaration line is ~140 bytes).
+# Files are validated together, extract by extract, in frames of about this many bytes of
+# CSV (~1 M declaration lines; a file is never split, so that a duplicate key within one
+# file is always seen). Memory grows with the frame, not with the landing.
 FRAME_BYTES = 150_000_000
 
 REJECTION_COLUMNS = ("extract", "source_file", "row_number", "column_name", "value", "reason", "batch_id", "loaded_at")
