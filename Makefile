@@ -71,7 +71,11 @@ pytest: install
 
 test: lint pytest
 
+# Issue 12's scale benchmark: floor, load, build, no-op build, daily increment, peak RSS, goals.
+# BENCH_LINES="1000000 10000000" prints both sizes side by side.
+BENCH_LINES ?= 1000000
 bench: install
+	$(BIN)/python benchmarks/bench_scale.py $(foreach n,$(BENCH_LINES),--lines $(n))
 	$(BIN)/python benchmarks/bench_pipeline.py
 	$(BIN)/python benchmarks/bench_sample.py
 

@@ -14,6 +14,8 @@ def dbt_environment() -> None:
     wh = paths.warehouse_dir()
     wh.mkdir(parents=True, exist_ok=True)  # DuckDB creates the file, not its folder
     os.environ["REE_WAREHOUSE_DIR"] = str(wh)
+    # dbt's and DuckDB's threads: the number of cores unless REE_THREADS says otherwise
+    os.environ["REE_THREADS"] = os.environ.get("REE_THREADS") or str(os.cpu_count() or 1)
     os.environ.setdefault("DBT_PROFILES_DIR", str(paths.PROJECT_DIR))
     os.environ["DBT_TARGET_PATH"] = os.environ.get("DBT_TARGET_PATH") or str(wh / "dbt_target")
     os.environ["DBT_LOG_PATH"] = os.environ.get("DBT_LOG_PATH") or str(wh / "dbt_logs")

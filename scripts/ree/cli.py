@@ -122,12 +122,23 @@ def sample(
     with_fx_rates: bool = typer.Option(
         False, "--with-fx-rates", help="also write reference/fx_rates.csv (it tops up the shipped ECB rates)"
     ),
+    items: int = typer.Option(None, "--items", help="items (default: 20,000 per million lines)"),
+    bom_rows: int = typer.Option(None, "--bom-rows", help="BOM rows (default: 5 per item)"),
+    bom_intervals: float = typer.Option(1.5, "--bom-intervals", help="validity intervals per BOM component line"),
+    certificate_lines: int = typer.Option(None, "--certificate-lines", help="certificate lines (default: 0.8 per item)"),
+    exported_items: int = typer.Option(None, "--exported-items", help="distinct exported items (default: 0.75 per item)"),
+    lines_per_declaration: float = typer.Option(4.0, "--lines-per-declaration", help="mean lines per declaration"),
+    months: int = typer.Option(18, "--months", help="months of daily declaration files, up to 2026-12-31"),
 ) -> None:
     """Generate a realistic landing folder of any size (streamed)."""
-    from ree.sample import generate
+    from ree.sample import Shape, generate
 
     try:
-        generate(out=out, lines=lines, seed=seed, workers=workers, with_fx_rates=with_fx_rates)
+        shape = Shape.for_lines(
+            lines, items=items, bom_rows=bom_rows, bom_intervals=bom_intervals, certificate_lines=certificate_lines,
+            exported_items=exported_items, lines_per_declaration=lines_per_declaration, months=months,
+        )
+        generate(out=out, lines=lines, seed=seed, workers=workers, with_fx_rates=with_fx_rates, shape=shape)
     except (FileExistsError, ValueError) as err:
         typer.echo(f"ree sample: {err}", err=True)
         raise typer.Exit(2) from None

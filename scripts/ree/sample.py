@@ -18,8 +18,14 @@ What is generated (sizes grow with the number of declaration lines N):
 - counterparties in local scripts with aliases, shareholding chains, a handful of
   restricted-list entries (synthetic names) with the parties that match them, analyst
   decisions, MOFCOM licences;
-- N export declaration lines, one file per export date (2025-01-01 .. 2026-12-31),
-  written in chunks as they are drawn: memory does not grow with N.
+- N export declaration lines, one file per export date over the last `months` (18) up to
+  2026-12-31, written in chunks as they are drawn: memory does not grow with N.
+
+The size follows `Shape.for_lines(N)`: the shape of a large manufacturer (10 M lines:
+≈200 k items, ≈1 M BOM rows with ≈1.5 validity intervals per component line, ≈160 k
+certificate lines, 2.5 M declarations of ≈4 lines, ≈150 k distinct exported items, each
+shipped on many dates) scaled linearly; each figure can be set (`ree sample --help`). Small
+N keep a minimum world in which every kind of item and rule occurs.
 
 A fixed set of "scenario" declarations (Chinese domestic exports of Part 1 materials,
 Namibia, Hong Kong/Macao/Taiwan, the end-use statements that must be classified, free
@@ -46,8 +52,7 @@ from pathlib import Path
 
 from ree import contract
 
-FIRST_EXPORT = dt.date(2025, 1, 1)
-LAST_EXPORT = dt.date(2026, 12, 31)
+LAST_EXPORT = dt.date(2026, 12, 31)  # the daily files cover Shape.months up to this date
 CHUNK_ROWS = 20_000  # declaration lines built before one write
 
 # Rough units per EUR, to price things consistently across currencies (not reference data).
@@ -194,7 +199,25 @@ END_USES = (  # (end_use_code, end_use_statement, weight)
     ("humanitarian_disaster", "flood relief pumps", 0.3),
 )
 LINES_PER_DECLARATION = ((1, 40), (2, 20), (3, 12), (4, 8), (5, 6), (6, 3), (7, 2), (8, 2), (9, 1.5), (10, 1.5),
-                         (12, 1.5), (15, 1), (20, 0.8), (30, 0.4))
+                         (12, 1.5), (15, 1), (20, 0.8), (30, 0.4))  # mean 3.2
+
+
+def _lines_per_declaration(mean: float) -> tuple[tuple[int, float], ...]:
+    """LINES_PER_DECLARATION's long tail, tilted (weights * t**k) until its mean is `mean`."""
+    def table(t: float):
+        return tuple((k, w * t**k) for k, w in LINES_PER_DECLARATION)
+
+    def mean_of(t: float) -> float:
+        pairs = table(t)
+        return sum(k * w for k, w in pairs) / sum(w for _, w in pairs)
+
+    lo, hi = 0.05, 3.0
+    if not mean_of(lo) <= mean <= mean_of(hi):
+        raise ValueError(f"lines per declaration must be between {mean_of(lo):.2f} and {mean_of(hi):.2f}")
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if mean_of(mid) < mean else (lo, mid)
+    return table(round((lo + hi) / 2, 9))
 OTHER_REMARKS = ("Urgent shipment", "Returned goods after repair", "Replacement under warranty",
                  'Re-export, origin declared "CN"', "Consolidated shipment; see packing list")
 FOC_REMARK = "Free of charge \u2013 sample, no commercial value"
@@ -298,9 +321,14 @@ class _Stamp:
         return f"{day.isoformat()}T{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}"
 
 
+_NAMES: dict[str, tuple[str, ...]] = {}
+
+
 def _row(extract_path: str, values: dict) -> tuple:
     """A row in the contract's column order; every column must be given, nothing else."""
-    names = contract.extract(extract_path).column_names
+    names = _NAMES.get(extract_path)
+    if names is None:
+        names = _NAMES[extract_path] = contract.extract(extract_path).column_names
     extra = set(values) - set(names)
     if extra:
         raise KeyError(f"{extract_path}: not contract columns: {sorted(extra)}")
@@ -360,8 +388,49 @@ class Party:
     weight: float = 1.0
 
 
-def _counts(n: int) -> dict[str, int]:
-    return {
+@dataclass(frozen=True)
+class Shape:
+    """The size of the generated world. `Shape.for_lines(n)` scales the shape of a large
+    manufacturer (10 M declaration lines a year: ~200 k items, ~1 M BOM rows, ~160 k
+    certificate lines, 2.5 M declarations of ~4 lines, ~150 k distinct exported items, 18
+    months of daily files) linearly with n; every figure can be set on its own."""
+
+    items: int  # erp/items rows (approximate: the world needs a minimum of each kind)
+    # None: in proportion to the items the world has (5 BOM rows, 0.8 certificate lines and
+    # 0.75 exported items per item: the large manufacturer's ratios)
+    bom_rows: int | None = None  # erp/bom rows (approximate)
+    certificate_lines: int | None = None  # certificates/material_declarations rows (approximate)
+    exported_items: int | None = None  # distinct items on the declarations (approximate)
+    bom_intervals: float = 1.5  # validity intervals per BOM component line
+    lines_per_declaration: float = 4.0  # mean
+    months: int = 18  # of daily declaration files, ending LAST_EXPORT
+
+    @classmethod
+    def for_lines(cls, lines: int, **overrides) -> Shape:
+        f = lines / 1_000_000
+        values = {"items": round(20_000 * f)}
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    @property
+    def first_export(self) -> dt.date:
+        year, month = LAST_EXPORT.year, LAST_EXPORT.month - self.months + 1
+        while month < 1:
+            year, month = year - 1, month + 12
+        return dt.date(year, month, 1)
+
+
+# Share of the items of each kind (of Shape.items), and the minimum of each (small samples).
+_ITEM_SHARES = {"materials": 0.015, "magnets": 0.15, "targets": 0.02, "others": 0.30, "level3": 0.20,
+                "level2": 0.15, "level1": 0.10, "level0": 0.065}
+# Component lines per BOM parent before extra purchased parts are added, and certificate
+# lines per item at full coverage (measured on generated worlds; used to reach the targets).
+_BASE_LINES_PER_PARENT = 4.3
+_BASE_CERTIFICATE_LINES_PER_ITEM = 0.84
+
+
+def _counts(n: int, shape: Shape) -> dict[str, int]:
+    minimum = {
         "suppliers": min(5000, 50 + n // 200),
         "materials": min(300, 40 + n // 40_000),
         "magnets": min(3000, 40 + n // 4_000),
@@ -374,16 +443,29 @@ def _counts(n: int) -> dict[str, int]:
         "parties": min(20_000, 250 + n // 500),
         "licences": min(400, 8 + n // 25_000),
     }
+    return {k: max(v, round(shape.items * _ITEM_SHARES.get(k, 0))) for k, v in minimum.items()}
 
 
 class World:
     """The reference entities (small, kept in memory) and the rows of the small extracts."""
 
-    def __init__(self, n: int, seed: int):
+    def __init__(self, n: int, seed: int, shape: Shape | None = None):
         self.rng = random.Random(seed)
         self.stamp = _Stamp(seed)
         self.n = n
-        self.c = _counts(n)
+        self.shape = shape or Shape.for_lines(n)
+        self.c = _counts(n, self.shape)
+        # BOM fan-out, document coverage and exported items chosen to reach the shape
+        items = sum(self.c[k] for k in _ITEM_SHARES)
+        shape = self.shape
+        bom_rows = shape.bom_rows if shape.bom_rows is not None else 5 * items
+        certificate_lines = shape.certificate_lines if shape.certificate_lines is not None else 0.8 * items
+        self.exported_items = shape.exported_items if shape.exported_items is not None else round(0.75 * items)
+        parents = sum(self.c[f"level{k}"] for k in range(4)) * 0.9
+        per_parent = bom_rows / max(shape.bom_intervals, 1.0) / max(parents, 1.0)
+        self.extra_parts = max(0.0, per_parent - _BASE_LINES_PER_PARENT)
+        self.requantify = max(0.0, min(0.9, (shape.bom_intervals - 0.97) / 2))
+        self.certificate_coverage = min(1.0, certificate_lines / max(1.0, _BASE_CERTIFICATE_LINES_PER_ITEM * items))
         self.items: list[Item] = []
         self.bom_rows: list[tuple] = []
         self.bom_children: dict[str, list[str]] = {}
@@ -483,6 +565,9 @@ class World:
             )
             self.others.append(item)
         self.other_by_desc = {o.description: o for o in self.others[: len(OTHER_PARTS)]}
+        # what goes into a BOM: the first 14 kinds of part (not the coffee, tea and pallets)
+        fitted = {d for d, *_ in OTHER_PARTS[:14]}
+        self.bom_parts = [o for o in self.others if o.description.split(" type ")[0] in fitted]
 
     # -- level 4: magnets and targets (mostly bought, some made in our plants from materials)
     def _magnets_and_targets(self):
@@ -674,8 +759,10 @@ class World:
         elif rng.random() < 0.3:  # magnets fitted directly at a higher level
             m = rng.choice(self.magnets)
             add(m, magnet_count(m))
-        for _ in range(rng.randrange(1, 4)):
-            o = rng.choice(self.others[: 14] if len(self.others) > 14 else self.others)
+        parts = self.bom_parts
+        extra = int(self.extra_parts) + (rng.random() < self.extra_parts % 1) if self.extra_parts else 0
+        for _ in range(rng.randrange(1, 4) + extra):
+            o = rng.choice(parts)
             add(o, round(rng.uniform(0.05, 5), 3) if o.qty_places else rng.randrange(1, 9))
         if level == 3 and rng.random() < 0.05:  # a rare-earth material used directly (e.g. a doped coating)
             add(rng.choice(self.materials), round(rng.uniform(0.0005, 0.01), 5))
@@ -695,16 +782,24 @@ class World:
             places = 6 if qty < 1 else 3
             q = _pos(qty, places)
             r = rng.random()
-            if keep or r >= 0.15:
+            p_sub, p_gone = 0.05, 0.02
+            if keep or r >= self.requantify + p_sub + p_gone:
                 self.bom_rows.append((parent.item_id, comp.item_id, q, _d(start), "", ts))
                 continue
-            change = _rand_day(rng, max(start, dt.date(2025, 2, 1)), dt.date(2026, 10, 31))
+            first_change = max(start, dt.date(2025, 2, 1))
+            if r < self.requantify:  # same component, new quantity, one to three times
+                changes = sorted({_rand_day(rng, first_change, dt.date(2026, 10, 31)) for _ in range(rng.choice((1, 2, 3)))})
+                valid_from, quantity = start, q
+                for change in changes:
+                    self.bom_rows.append((parent.item_id, comp.item_id, quantity, _d(valid_from), _d(change), ts))
+                    valid_from = change + dt.timedelta(days=1)
+                    quantity = _pos(qty * rng.choice((0.5, 0.8, 1.25, 2)), places)
+                self.bom_rows.append((parent.item_id, comp.item_id, quantity, _d(valid_from), "", ts))
+                continue
+            change = _rand_day(rng, first_change, dt.date(2026, 10, 31))
             self.bom_rows.append((parent.item_id, comp.item_id, q, _d(start), _d(change), ts))
             nxt = _d(change + dt.timedelta(days=1))
-            if r < 0.08:  # same component, new quantity
-                q2 = _pos(qty * rng.choice((0.5, 0.8, 1.25, 2)), places)
-                self.bom_rows.append((parent.item_id, comp.item_id, q2, nxt, "", ts))
-            elif r < 0.13:  # replaced by another component of the same kind (e.g. a Dy-free magnet)
+            if r < self.requantify + p_sub:  # replaced by another component of the same kind (e.g. a Dy-free magnet)
                 key = (comp.level, comp.product_form)
                 if key not in self._alike:
                     self._alike[key] = [x for x in self.levels.get(comp.level, [comp]) if x.product_form == key[1]]
@@ -776,18 +871,21 @@ class World:
         seq = 0
         origins = _cum(RE_ORIGINS)
         for it in self.items:
-            if it.item_type != "purchased" or it.product_form == "other":
+            if it.item_type != "purchased":
                 continue
             form = it.product_form
+            # "other" parts: a supplier's declaration that the part holds no rare earth
             coverage = {"rare_earth_material": 0.7, "permanent_magnet": 0.85, "sputtering_target": 0.9,
-                        "assembly": 0.55}[form]
-            if rng.random() >= coverage:
+                        "assembly": 0.55, "other": 0.8}[form]
+            if rng.random() >= coverage * self.certificate_coverage:
                 continue  # no document at all
             sup_id, _, cur = it.supplier
             valid_from = _rand_day(rng, dt.date(2024, 6, 1), dt.date(2025, 3, 31))
             while valid_from <= LAST_EXPORT:
                 seq += 1
-                if form == "assembly":
+                if form == "other":
+                    doc = "material_declaration"
+                elif form == "assembly":
                     doc = "compliance_notice" if rng.random() < 0.8 else "material_declaration"
                 elif form == "rare_earth_material":
                     doc = "origin_certificate" if rng.random() < 0.6 else "material_declaration"
@@ -1097,7 +1195,11 @@ class _Declarations:
             self.by_country.setdefault(p.country, []).append(p)
         self.consignees = {c: _cum([(p.party_id, p.weight * (0.1 if p.party_type == "individual" else 1))
                                     for p in ps]) for c, ps in self.by_country.items()}
-        self.n_lines = _cum(LINES_PER_DECLARATION)
+        self.n_lines = _cum(_lines_per_declaration(world.shape.lines_per_declaration))
+        # the items that are exported at all (Shape.exported_items of them, drawn once)
+        pick = random.Random(f"exported:{world.rng.random()}")
+        share = min(1.0, world.exported_items / max(1.0, 0.95 * len(world.items)))
+        self.exportable = [pick.random() < share for _ in world.items]
         self.pools = {e[0]: self._pool(e[1]) for e in ENTITIES}
         self.cur_index = {c: i for i, c in enumerate(sorted(FX))}
         self.variants: dict[int, list[tuple[str, str]]] = {}
@@ -1142,6 +1244,7 @@ class _Declarations:
                     it.country == country or rng.random() < 0.03)]
             if form == "other":
                 own = [it for it in w.others if it.country == country or rng.random() < 0.05]
+            own = [it for it in own if self.exportable[it.idx]]
             if not own:
                 continue
             if form == "assembly":
@@ -1416,12 +1519,13 @@ class Summary:
                 f"{len(self.rows) - 1} other extracts, {self.seconds:.1f} s ({rate:,.0f} lines/s) -> {self.out}")
 
 
-def _day_counts(total: int) -> list[int]:
-    """Lines per export date: fewer at weekends, a slow upward trend; exactly `total` in all."""
-    days = (LAST_EXPORT - FIRST_EXPORT).days + 1
+def _day_counts(total: int, first: dt.date) -> list[int]:
+    """Lines per export date from `first` to LAST_EXPORT: fewer at weekends, a slow upward
+    trend; exactly `total` in all."""
+    days = (LAST_EXPORT - first).days + 1
     weights = []
     for i in range(days):
-        wd = (FIRST_EXPORT + dt.timedelta(days=i)).weekday()
+        wd = (first + dt.timedelta(days=i)).weekday()
         weights.append((1.0, 1.0, 1.0, 1.0, 1.0, 0.35, 0.15)[wd] * (1 + 0.3 * i / days))
     tot = sum(weights)
     exact = [total * w / tot for w in weights]
@@ -1448,9 +1552,9 @@ _DAY_STATE = None  # (declarations, stamp, seed, folder) while generate() writes
 def _write_day(task) -> int:
     """Write one export date's file; its draws come from its own stream (seed, date), so days
     can be written in any order or in parallel and still give the same bytes."""
-    i, n, scenarios = task
+    ordinal, n, scenarios = task
     decls, stamp, seed, folder = _DAY_STATE
-    day = FIRST_EXPORT + dt.timedelta(days=i)
+    day = dt.date.fromordinal(ordinal)
     day_str = day.isoformat()
     rng = random.Random(f"declarations:{seed}:{day_str}")
     extracted_at = stamp.at(day + dt.timedelta(days=1))
@@ -1475,9 +1579,10 @@ def _write_day(task) -> int:
 
 
 def generate(out: Path, lines: int = 10_000, seed: int = 1, with_fx_rates: bool = False,
-             quiet: bool = False, workers: int | None = None) -> Summary:
+             quiet: bool = False, workers: int | None = None, shape: Shape | None = None) -> Summary:
     """Write a landing folder with `lines` export declaration lines into `out` (new or empty).
 
+    `shape`: the size of the world (default `Shape.for_lines(lines)`).
     `workers`: processes writing the daily files (default: 2 where there are 2 cores and at
     least 200,000 lines, else 1); the bytes do not depend on it.
     """
@@ -1491,7 +1596,7 @@ def generate(out: Path, lines: int = 10_000, seed: int = 1, with_fx_rates: bool 
     if tuple(sorted(_DECL_FIELDS)) != tuple(sorted(contract.extract("customs/export_declarations").column_names)):
         raise RuntimeError("ree.sample's declaration columns no longer match ree.contract")
 
-    world = World(lines, seed)
+    world = World(lines, seed, shape)
     rng = world.rng
     stamp = world.stamp
     rows: dict[str, int] = {}
@@ -1530,7 +1635,8 @@ def generate(out: Path, lines: int = 10_000, seed: int = 1, with_fx_rates: bool 
         if len(srows) <= budget:
             budget -= len(srows)
             scenario_by_day.setdefault(day, []).append(srows)
-    counts = _day_counts(budget)
+    first = world.shape.first_export
+    counts = _day_counts(budget, first)
     folder = out / "customs" / "export_declarations"
     folder.mkdir(parents=True, exist_ok=True)
     files = 0
@@ -1539,8 +1645,11 @@ def generate(out: Path, lines: int = 10_000, seed: int = 1, with_fx_rates: bool 
     task = progress.add_task("declarations", total=lines) if progress else None
     if progress:
         progress.start()
-    todo = [(i, n, scenario_by_day.get(_d(FIRST_EXPORT + dt.timedelta(days=i)), []))
-            for i, n in enumerate(counts)]
+    # the scenario declarations keep their dates (regulatory boundaries), also outside the window
+    by_day = {first.toordinal() + i: n for i, n in enumerate(counts)}
+    for day in scenario_by_day:
+        by_day.setdefault(dt.date.fromisoformat(day).toordinal(), 0)
+    todo = [(o, by_day[o], scenario_by_day.get(_d(dt.date.fromordinal(o)), [])) for o in sorted(by_day)]
     todo = [t for t in todo if t[1] or t[2]]
     global _DAY_STATE
     _DAY_STATE = (decls, stamp, seed, folder)

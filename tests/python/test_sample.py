@@ -56,7 +56,7 @@ def test_same_seed_same_bytes_other_seed_other_bytes(landing, tmp_path):
     generate(out=other, lines=LINES, seed=8, quiet=True)
     a, b = _digest(other), _digest(landing)
     assert a != b
-    assert a["customs/export_declarations/2025-03-03.csv"] != b["customs/export_declarations/2025-03-03.csv"]
+    assert a["customs/export_declarations/2026-03-03.csv"] != b["customs/export_declarations/2026-03-03.csv"]
 
 
 def test_bytes_do_not_depend_on_the_number_of_workers(tmp_path):
@@ -313,3 +313,86 @@ def test_parties_and_lists(landing):
     own = _read(landing, "parties/ownership")
     assert {r["owner_party_id"] for r in own} <= ids and {r["owned_party_id"] for r in own} <= ids
     assert _read(landing, "licences/licences")
+
+
+# --------------------------------------------------------------------------- the large manufacturer's shape
+
+
+def test_shape_scales_with_lines():
+    from ree.sample import Shape
+
+    assert Shape.for_lines(10_000_000).items == 200_000
+    assert Shape.for_lines(1_000_000).items == 20_000
+    assert Shape.for_lines(1_000_000, items=5, months=6).items == 5
+    assert Shape.for_lines(1).first_export == dt.date(2025, 7, 1)  # 18 months up to 2026-12-31
+    assert Shape(items=1, months=6).first_export == dt.date(2026, 7, 1)
+
+
+@pytest.fixture(scope="module")
+def scaled(tmp_path_factory) -> Path:
+    """A 1/50 of the 10 M-line shape (200 k lines would take too long in a test)."""
+    out = tmp_path_factory.mktemp("scaled") / "landing"
+    generate(out=out, lines=120_000, seed=5, quiet=True)
+    return out
+
+
+def _sql(query: str) -> list[tuple]:
+    import duckdb
+
+    return duckdb.sql(query).fetchall()
+
+
+def test_scaled_landing_has_the_large_manufacturers_shape(scaled):
+    """At N lines: ≈0.02 N items, ≈0.1 N BOM rows (≈1.5 intervals per component line, depth 5),
+    ≈0.016 N certificate lines, N/4 declarations, ≈0.015 N exported items on many dates, 18
+    months of daily files, five currencies."""
+    n = 120_000
+    root = str(scaled)
+    ((items,),) = _sql(f"select count(*) from read_csv('{root}/erp/items.csv', all_varchar = true)")
+    assert 0.9 * 0.02 * n <= items <= 1.15 * 0.02 * n
+    ((bom_rows, lines),) = _sql(
+        f"select count(*), count(distinct (parent_item_id, component_item_id)) from read_csv('{root}/erp/bom.csv', all_varchar = true)")
+    assert 0.85 * 0.1 * n <= bom_rows <= 1.15 * 0.1 * n
+    assert 1.4 <= bom_rows / lines <= 1.6
+    ((certs,),) = _sql(f"select count(*) from read_csv('{root}/certificates/material_declarations.csv', all_varchar = true)")
+    assert 0.8 * 0.016 * n <= certs <= 1.2 * 0.016 * n
+    glob = f"{root}/customs/export_declarations/*.csv"
+    ((total, declarations, exported, currencies, first, last),) = _sql(
+        f"select count(*), count(distinct declaration_id), count(distinct item_id), count(distinct currency), "
+        f"min(export_date), max(export_date) from read_csv('{glob}', all_varchar = true)")
+    assert total == n
+    assert 3.7 <= total / declarations <= 4.3
+    assert 0.8 * 0.015 * n <= exported <= 1.15 * 0.015 * n
+    assert currencies == 5
+    assert last == "2026-12-31"
+    ((days_in_window,),) = _sql(f"select count(distinct export_date) from read_csv('{glob}', all_varchar = true) "
+                                "where export_date >= '2025-07-01'")
+    assert days_in_window == 549  # every day of the 18 months (the scenarios keep their earlier dates)
+    ((median_dates,),) = _sql(f"select median(n) from (select item_id, count(distinct export_date) as n "
+                              f"from read_csv('{glob}', all_varchar = true) group by 1)")
+    assert median_dates >= 3  # each exported item ships on many dates
+
+
+def test_shape_options_are_honoured(tmp_path):
+    from ree.sample import Shape
+
+    out = tmp_path / "l"
+    shape = Shape.for_lines(20_000, items=3000, exported_items=300, lines_per_declaration=2.0, months=3,
+                            bom_intervals=1.2)
+    generate(out=out, lines=20_000, seed=2, quiet=True, shape=shape)
+    glob = f"{out}/customs/export_declarations/*.csv"
+    ((total, declarations, exported),) = _sql(
+        f"select count(*), count(distinct declaration_id), count(distinct item_id) "
+        f"from read_csv('{glob}', all_varchar = true) where export_date >= '2026-10-01'")
+    assert 1.8 <= total / declarations <= 2.2
+    assert 200 <= exported <= 330
+    ((items,),) = _sql(f"select count(*) from read_csv('{out}/erp/items.csv', all_varchar = true)")
+    assert 2700 <= items <= 3300
+    ((rows, lines),) = _sql(
+        f"select count(*), count(distinct (parent_item_id, component_item_id)) from read_csv('{out}/erp/bom.csv', all_varchar = true)")
+    assert 1.1 <= rows / lines <= 1.3
+    days = {p.name for p in (out / "customs/export_declarations").glob("*.csv")}
+    assert "2026-10-01.csv" in days and "2026-09-30.csv" not in days
+    again = tmp_path / "again"
+    generate(out=again, lines=20_000, seed=2, quiet=True, shape=shape)
+    assert _digest(again) == _digest(out)
