@@ -57,7 +57,7 @@ pattern_matches as (
 first_matches as (
     select *
     from pattern_matches
-    qualify row_number() over (partition by end_use_statement order by priority) = 1
+    qualify row_number() over (partition by end_use_statement order by priority, pattern_id) = 1
 ),
 
 statements_classified as (

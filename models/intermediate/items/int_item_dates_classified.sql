@@ -101,7 +101,9 @@ rolled_up as (
         ) filter (where bom_depth > 0 and not is_cycle and direct_part2_category like 'magnet_%') as part2_magnet_path,
         bool_or(bom_depth > 0 and not is_cycle and is_unclassifiable_magnet) as contains_unclassifiable_magnet,
         bool_or(bom_depth = 0 and has_technology_evidence) as has_own_technology_evidence,
-        first(technology_evidence) filter (where bom_depth = 0 and has_technology_evidence) as own_technology_evidence,
+        first(technology_evidence order by technology_evidence) filter (
+            where bom_depth = 0 and has_technology_evidence
+        ) as own_technology_evidence,
         bool_or(
             bom_depth > 0 and not is_cycle and direct_part2_category is not null and has_technology_evidence
         ) as has_inner_technology_evidence,

@@ -78,9 +78,13 @@ control_hits as (
         party_dates.party_id,
         party_dates.export_date,
         string_agg(
-            ownership_controls.ownership_explanation, ' ' order by ownership_controls.control_depth
+            ownership_controls.ownership_explanation, ' '
+            order by ownership_controls.control_depth, ownership_controls.ownership_control_id
         ) as ownership_explanation,
-        string_agg(ownership_controls.controlling_entry_ids, ';') as controlling_entry_ids
+        string_agg(
+            ownership_controls.controlling_entry_ids, ';'
+            order by ownership_controls.control_depth, ownership_controls.ownership_control_id
+        ) as controlling_entry_ids
     from party_dates
     inner join ownership_controls
         on

@@ -24,6 +24,8 @@
 {%- if ownership_mode not in ['chain', 'aggregate'] -%}
     {{ exceptions.raise_compiler_error("ownership_mode must be 'chain' or 'aggregate', got '" ~ ownership_mode ~ "'") }}
 {%- endif -%}
+{#- the largest holding wins; a tie goes to the same owner for every column (two builds agree) -#}
+{%- set holding_order -%}row(active_edges.ownership_pct, owners.party_id, owners.control_chain){%- endset -%}
 {%- set pct_text -%}regexp_replace(cast(active_edges.ownership_pct as varchar), '\.?0+$', ''){%- endset -%}
 
 with recursive listed_screenings as (
@@ -154,16 +156,16 @@ reached_{{ round }} as (
         active_edges.interval_until,
     {%- if ownership_mode == 'chain' %}
     max(active_edges.ownership_pct) as control_pct,
-    arg_max(owners.controlling_entry_ids, active_edges.ownership_pct) as controlling_entry_ids,
+    arg_max(owners.controlling_entry_ids, {{ holding_order }}) as controlling_entry_ids,
     arg_max(
-        owners.control_chain || ' → ' || {{ pct_text }} || ' % → ', active_edges.ownership_pct
+        owners.control_chain || ' → ' || {{ pct_text }} || ' % → ', {{ holding_order }}
     ) as control_chain
     {%- else %}
         sum(active_edges.ownership_pct) as control_pct,
         list_sort(list_distinct(flatten(list(owners.controlling_entry_ids)))) as controlling_entry_ids,
         string_agg(
             {{ pct_text }} || ' % by ' || owners.owner_label, ' + '
-            order by active_edges.ownership_pct desc, owners.party_id
+            order by active_edges.ownership_pct desc, owners.party_id asc, owners.owner_label asc
         ) as control_chain
         {%- endif %}
     from active_edges
@@ -237,10 +239,10 @@ controlled_merged as (
         party_id,
         min(interval_from) as interval_from,
         max(interval_until) as interval_until,
-        any_value(control_depth) as control_depth,
-        any_value(control_pct) as control_pct,
-        any_value(controlling_entry_ids) as controlling_entry_ids,
-        any_value(control_chain) as control_chain
+        arg_min(control_depth, interval_from) as control_depth,
+        arg_min(control_pct, interval_from) as control_pct,
+        arg_min(controlling_entry_ids, interval_from) as controlling_entry_ids,
+        arg_min(control_chain, interval_from) as control_chain
     from controlled_islands
     group by party_id, island_number
 ),

@@ -219,7 +219,10 @@ part1_material_origins as (
         bool_or(origin_country is null) as has_unknown_origin_line,
         string_agg(distinct coalesce(origin_country, 'unknown'), '/' order by coalesce(origin_country, 'unknown'))
             as origin_countries,
-        string_agg(distinct certificate_id || '#' || cast(line_no as varchar), ', ') as document_refs
+        string_agg(
+            distinct certificate_id || '#' || cast(line_no as varchar), ', '
+            order by certificate_id || '#' || cast(line_no as varchar)
+        ) as document_refs
     from part1_material_lines
     group by node_item_id, export_date
 ),
