@@ -204,3 +204,29 @@ def test_kill_during_load_then_load_again(clean, tmp_path):
         k: sorted(set(v)) for k, v in raw_rows(fresh).items()
     }
     assert not incoming.exists() or not any(incoming.iterdir())
+
+
+def test_publish_refuses_a_killed_build_and_an_untyped_column(tmp_path):
+    """Without dbt: a build state of `running` (a build killed half-way) and a mart column of DuckDB's
+    "NULL" type (an all-NULL result nobody typed) each stop `ree publish`; current stays."""
+    from test_publish import make_build_db, write_run_results
+
+    from ree import publish as pub
+
+    wh = Warehouse(tmp_path / "wh")
+    make_build_db(wh.root)
+    write_run_results(wh, ["success"])
+    with wh:
+        good = pub.publish()
+        (wh.root / "build_state.json").write_text('{"status": "running"}')
+        with pytest.raises(pub.PublishError, match="did not finish"):
+            pub.publish()
+        (wh.root / "build_state.json").write_text('{"status": "green"}')
+        con = duckdb.connect(str(wh.root / "ree.duckdb"))
+        try:
+            con.execute("create table marts.untyped as select 'a' as k, null as licence_id")
+        finally:
+            con.close()
+        with pytest.raises(pub.PublishError, match="marts.untyped.licence_id"):
+            pub.publish()
+        assert (wh.root / "published" / "current").resolve() == good.path.resolve()
