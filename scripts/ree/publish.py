@@ -193,8 +193,8 @@ def write_release(build_db: Path, target: Path, build_info: dict, release_id: st
         for schema in ("marts", REFERENCE_SCHEMA, "publish"):
             con.execute(f"create schema serving.{_quote(schema)}")
         untyped = con.execute(
-            "select table_schema || '.' || table_name || '.' || column_name from build.information_schema.columns "
-            "where table_schema in ('marts', ?) and data_type = '\"NULL\"' order by 1",
+            "select schema_name || '.' || table_name || '.' || column_name from duckdb_columns() "
+            "where database_name = 'build' and schema_name in ('marts', ?) and data_type = '\"NULL\"' order by 1",
             [REFERENCE_SCHEMA],
         ).fetchall()
         if untyped:
