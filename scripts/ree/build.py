@@ -23,12 +23,68 @@ def dbt_environment() -> None:
 
 def dbt(*args: str) -> bool:
     """Run one dbt command in-process; True when it succeeded."""
+    return dbt_result(*args).success
+
+
+def dbt_result(*args: str):
+    """Run one dbt command in-process; dbt's dbtRunnerResult (success, exception)."""
     from dbt.cli.main import dbtRunner
 
     dbt_environment()
-    result = dbtRunner().invoke([*args, "--project-dir", str(paths.PROJECT_DIR)])
-    close_dbt_connections()
-    return bool(result.success)
+    try:
+        result = dbtRunner().invoke([*args, "--project-dir", str(paths.PROJECT_DIR)])
+    finally:
+        close_dbt_connections()
+    result.success = bool(result.success)
+    return result
+
+
+# --- the state of the build database, for `ree publish` ------------------------------------------
+# `ree build` records that a build is running before dbt starts and how it ended afterwards. A build
+# killed half-way leaves "running": the database then mixes old and new tables, and run_results.json
+# still describes the previous (green) build, so `ree publish` must not trust it.
+
+BUILD_STATE_FILE = "build_state.json"
+FAILED_STATUSES = ("error", "fail", "runtime error")
+
+
+def build_state_path() -> Path:
+    return paths.warehouse_dir() / BUILD_STATE_FILE
+
+
+def _write_build_state(state: dict) -> None:
+    import json
+
+    path = build_state_path()
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(state, sort_keys=True) + "\n")
+    os.replace(tmp, path)
+
+
+def run_results_path() -> Path:
+    return Path(os.environ.get("DBT_TARGET_PATH") or paths.warehouse_dir() / "dbt_target") / "run_results.json"
+
+
+def failure_lines(result=None) -> list[str]:
+    """One line per node that failed (from run_results.json): the node, its file, and why."""
+    import json
+    import re
+
+    lines = []
+    path = run_results_path()
+    if path.exists():
+        for node in json.loads(path.read_text()).get("results", []):
+            if node.get("status") not in FAILED_STATUSES:
+                continue
+            why = re.sub(r"\s+", " ", node.get("message") or "no message").strip()
+            failures = node.get("failures")
+            if node.get("status") == "fail" and failures:
+                why = f"{failures} failing row(s): {why}"
+            where = node.get("relation_name") or ""
+            lines.append(f"{node['unique_id']}{' (' + where + ')' if where else ''} {node['status']}: {why[:400]}")
+    if not lines and result is not None and getattr(result, "exception", None) is not None:
+        lines.append("dbt stopped before running any node: " + re.sub(r"\s+", " ", str(result.exception))[:400])
+    return lines
 
 
 def close_dbt_connections() -> None:
@@ -194,9 +250,34 @@ def build(select: str | None = None, dbt_vars: str | None = None) -> int:
     dbt_vars = dbt_vars or os.environ.get("REE_DBT_VARS")
     if dbt_vars:
         args += ["--vars", dbt_vars]
-    ok = dbt(*args)
+    code = run_recorded(*args)
     warn_reference_coverage(dbt_vars)
-    return 0 if ok else 1
+    return code
+
+
+def run_recorded(*args: str) -> int:
+    """Run a dbt build with its state recorded for `ree publish`; on failure print one line per
+    failed node (what failed and why) before pointing at dbt's own log. Exit code 0 or 1."""
+    from datetime import UTC, datetime
+
+    dbt_environment()
+    run_results_path().unlink(missing_ok=True)  # never read a previous build's results as this one's
+    _write_build_state({"status": "running", "started_at": datetime.now(UTC).isoformat(timespec="seconds")})
+    result = dbt_result(*args)
+    _write_build_state({
+        "status": "green" if result.success else "failed",
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    })
+    if result.success:
+        return 0
+    lines = failure_lines(result) or ["dbt build failed (no failed node recorded in run_results.json)"]
+    for line in lines[:10]:
+        print(f"ree build failed: {line}", file=sys.stderr)
+    if len(lines) > 10:
+        print(f"ree build failed: … and {len(lines) - 10} more", file=sys.stderr)
+    log = Path(os.environ["DBT_LOG_PATH"]) / "dbt.log"
+    print(f"dbt's own log: {log} (the published release, if any, is unchanged)", file=sys.stderr)
+    return 1
 
 
 def run(landing: Path, serve: bool = True, dbt_vars: str | None = None) -> int:

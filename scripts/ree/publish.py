@@ -53,6 +53,16 @@ PRUNE_GRACE_SECONDS = 600  # ... once they have not been current for this long (
 FAILED_STATUSES = {"error", "fail", "runtime error", "skipped"}
 
 
+def fault_point(name: str) -> None:
+    """A named step where tests kill -9 the publisher: with REE_FAULT_POINT=<name> the process
+    writes ``<warehouse>/.fault-<name>`` and waits to be killed (tests/python/test_faults.py)."""
+    if os.environ.get("REE_FAULT_POINT") == name:
+        (paths.warehouse_dir() / f".fault-{name}").touch()
+        import time
+
+        time.sleep(600)
+
+
 class PublishError(RuntimeError):
     """Publishing was refused or failed; the current release is untouched."""
 
@@ -93,6 +103,15 @@ def dbt_target_dir() -> Path:
 
 def last_build() -> dict:
     """What dbt last ran on this warehouse, from run_results.json; raises unless it was a green build."""
+    state_file = paths.warehouse_dir() / "build_state.json"  # written by `ree build` (ree/build.py)
+    if state_file.exists():
+        state = json.loads(state_file.read_text() or "{}")
+        if state.get("status") != "green":
+            how = "did not finish (killed, or still running)" if state.get("status") == "running" else "failed"
+            raise PublishError(
+                f"the last `ree build` {how}: the build database may mix old and new tables; "
+                "the published release was kept. Run `ree build` again"
+            )
     run_results = dbt_target_dir() / "run_results.json"
     if not run_results.exists():
         raise PublishError(f"no {run_results}: run `ree build` first (publish only runs after a green build)")
@@ -173,14 +192,24 @@ def write_release(build_db: Path, target: Path, build_info: dict, release_id: st
         )
         for schema in ("marts", REFERENCE_SCHEMA, "publish"):
             con.execute(f"create schema serving.{_quote(schema)}")
+        untyped = con.execute(
+            "select schema_name || '.' || table_name || '.' || column_name from duckdb_columns() "
+            "where database_name = 'build' and schema_name in ('marts', ?) and data_type = '\"NULL\"' order by 1",
+            [REFERENCE_SCHEMA],
+        ).fetchall()
+        if untyped:
+            raise PublishError(f"columns without a type (all NULL): {', '.join(r[0] for r in untyped)}")
         for schema, name in present:
             source = f"build.{_quote(schema)}.{_quote(name)}"
-            con.execute(f"create table serving.{_quote(schema)}.{_quote(name)} as select * from {source}")
+            # rows in a total order: two builds of the same data publish byte-identical files
+            con.execute(
+                f"create table serving.{_quote(schema)}.{_quote(name)} as select * from {source} order by all"
+            )
             relative = Path("parquet") / (f"{name}.parquet" if schema == "marts" else f"{schema}/{name}.parquet")
             # COPY of a query writes the schema even for zero rows (an empty Parquet file with
             # every column typed); it never writes a placeholder row.
             con.execute(
-                f"copy (select * from serving.{_quote(schema)}.{_quote(name)}) "
+                f"copy (select * from serving.{_quote(schema)}.{_quote(name)} order by all) "
                 f"to {_sql_string(str(target / relative))} (format parquet, compression zstd)"
             )
             rows = con.execute(f"select count(*) from serving.{_quote(schema)}.{_quote(name)}").fetchone()[0]
@@ -213,6 +242,7 @@ def write_release(build_db: Path, target: Path, build_info: dict, release_id: st
             [[t["table_schema"], t["table_name"], t["row_count"], t["parquet_file"], t["parquet_sha256"]]
              for t in release.tables],
         )
+        fault_point("serving-written")
         con.execute("checkpoint serving")
         con.execute("detach serving")
         con.execute("detach build")
@@ -303,9 +333,11 @@ def publish(require_green_build: bool = True, keep: int = KEEP_RELEASES) -> Rele
     incoming = published / ".incoming" / release_id
     try:
         release = write_release(build_db, incoming, build_info, release_id)
+        fault_point("release-written")
         final = published / "releases" / release_id
         os.replace(incoming, final)
         release.path = final
+        fault_point("release-moved")
         swap_current(published, release_id)
     except BaseException:
         shutil.rmtree(incoming, ignore_errors=True)

@@ -88,7 +88,7 @@ def test_humanitarian_export_during_the_suspension_raises_nothing_in_the_legal_v
 def test_humanitarian_report_due_across_the_spring_festival(built):
     # as published (suspensions ignored), the report is due on the 10th PRC working day
     # after 2026-02-12: 13, 14 (make-up Sat), 24, 25, 26, 27, 28 (make-up Sat), 2, 3, 4 March
-    # `run`, not `build`: the unit tests pin the default view and --vars would override theirs
+    # only the models downstream of the rules depend on the view
     assert built.dbt(
         "run", "--select", "int_declaration_lines_ruled+", "--exclude", "snap_shipment_determinations",
         "--vars", "{as_of_date: '2026-12-01', apply_suspensions: false}",

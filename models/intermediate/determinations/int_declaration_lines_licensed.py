@@ -10,6 +10,17 @@ allocation, which SQL window sums cannot express exactly, hence a Python model.
 
 from decimal import Decimal
 
+import pyarrow as pa
+
+SCHEMA = pa.schema(
+    [
+        pa.field("shipment_line_id", pa.string(), nullable=False),
+        pa.field("licence_id", pa.string()),
+        pa.field("is_covered", pa.bool_(), nullable=False),
+        pa.field("licence_explanation", pa.string(), nullable=False),
+    ]
+)
+
 
 def model(dbt, session):
     dbt.config(materialized="table")
@@ -56,8 +67,6 @@ def model(dbt, session):
         if line not in outcome:  # keep the first (best) candidate's reason
             outcome[line] = (licence, False, reason + " (not covered; nothing drawn)")
 
-    import pandas as pd
-
     rows = []
     for line in map(Line._make, needing.fetchall()):
         licence, covered, why = outcome.get(
@@ -77,10 +86,9 @@ def model(dbt, session):
                 "licence_explanation": why,
             }
         )
-    frame = pd.DataFrame(rows, columns=["shipment_line_id", "licence_id", "is_covered", "licence_explanation"])
-    # typed even when no line draws a licence (an all-None column would reach DuckDB as NULL)
-    return frame.astype({"shipment_line_id": "string", "licence_id": "string", "is_covered": "boolean",
-                         "licence_explanation": "string"})
+    # An explicit schema: with no line covered (or no line needing a licence) the columns keep
+    # their types instead of DuckDB's "NULL" type, which fails the marts' enforced contracts.
+    return pa.Table.from_pylist(rows, schema=SCHEMA)
 
 
 def _decimal(value):

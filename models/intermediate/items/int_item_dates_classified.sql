@@ -354,7 +354,9 @@ rolled_up as (
         coalesce(first(has_compliance_notice) filter (where bom_depth = 0), false) as has_compliance_notice,
         first(compliance_notice_id) filter (where bom_depth = 0) as compliance_notice_id,
         bool_or(bom_depth = 0 and has_technology_evidence) as has_own_technology_evidence,
-        first(technology_evidence) filter (where bom_depth = 0 and has_technology_evidence) as own_technology_evidence,
+        first(technology_evidence order by technology_evidence) filter (
+            where bom_depth = 0 and has_technology_evidence
+        ) as own_technology_evidence,
         bool_or(
             bom_depth > 0 and not is_cycle and node_part2_category is not null and has_technology_evidence
         ) as has_inner_technology_evidence,

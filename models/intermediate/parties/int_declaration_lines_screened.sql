@@ -86,9 +86,13 @@ control_hits as (
         party_dates.export_date,
         bool_or(ownership_controls.affiliate_status = 'listed_affiliate') as is_listed_affiliate,
         string_agg(
-            ownership_controls.ownership_explanation, ' ' order by ownership_controls.control_depth
+            ownership_controls.ownership_explanation, ' '
+            order by ownership_controls.control_depth, ownership_controls.ownership_control_id
         ) as ownership_explanation,
-        string_agg(ownership_controls.controlling_entry_ids, ';') as controlling_entry_ids
+        string_agg(
+            ownership_controls.controlling_entry_ids, ';'
+            order by ownership_controls.control_depth, ownership_controls.ownership_control_id
+        ) as controlling_entry_ids
     from party_dates
     inner join ownership_controls
         on

@@ -32,6 +32,8 @@
 {%- if ownership_mode not in ['chain', 'aggregate'] -%}
     {{ exceptions.raise_compiler_error("ownership_mode must be 'chain' or 'aggregate', got '" ~ ownership_mode ~ "'") }}
 {%- endif -%}
+{#- the largest holding wins; a tie goes to the same owner for every column (two builds agree) -#}
+{%- set holding_order -%}row(active_edges.ownership_pct, owners.party_id, owners.control_chain){%- endset -%}
 {%- set pct_text -%}regexp_replace(cast(active_edges.ownership_pct as varchar), '\.?0+$', ''){%- endset -%}
 {%- set label_sql -%}
     || ' "' || parties.party_name || '" ('
@@ -197,16 +199,16 @@ reached_{{ round }} as (
             else sum(active_edges.ownership_pct)
         end as control_pct,
         case owners.ownership_mode
-            when 'chain' then arg_max(owners.controlling_entry_ids, active_edges.ownership_pct)
+            when 'chain' then arg_max(owners.controlling_entry_ids, {{ holding_order }})
             else list_sort(list_distinct(flatten(list(owners.controlling_entry_ids))))
         end as controlling_entry_ids,
         case owners.ownership_mode
             when 'chain'
-                then arg_max(owners.control_chain || ' → ' || {{ pct_text }} || ' % → ', active_edges.ownership_pct)
+                then arg_max(owners.control_chain || ' → ' || {{ pct_text }} || ' % → ', {{ holding_order }})
             else
                 string_agg(
                     {{ pct_text }} || ' % by ' || owners.owner_label, ' + '
-                    order by active_edges.ownership_pct desc, owners.party_id asc
+                    order by active_edges.ownership_pct desc, owners.party_id asc, owners.owner_label asc
                 )
         end as control_chain
     from active_edges
@@ -348,11 +350,11 @@ controlled_islands as (
 controlled_merged as (
     select
         {%- for reading in ['chain', 'aggregate'] %}
-        any_value(affiliate_status_{{ reading }}) as affiliate_status_{{ reading }},
-        any_value(control_pct_{{ reading }}) as control_pct_{{ reading }},
-        any_value(control_depth_{{ reading }}) as control_depth_{{ reading }},
-        any_value(controlling_entry_ids_{{ reading }}) as controlling_entry_ids_{{ reading }},
-        any_value(control_chain_{{ reading }}) as control_chain_{{ reading }},
+        arg_min(affiliate_status_{{ reading }}, interval_from) as affiliate_status_{{ reading }},
+        arg_min(control_pct_{{ reading }}, interval_from) as control_pct_{{ reading }},
+        arg_min(control_depth_{{ reading }}, interval_from) as control_depth_{{ reading }},
+        arg_min(controlling_entry_ids_{{ reading }}, interval_from) as controlling_entry_ids_{{ reading }},
+        arg_min(control_chain_{{ reading }}, interval_from) as control_chain_{{ reading }},
         {%- endfor %}
         party_id,
         min(interval_from) as interval_from,

@@ -40,12 +40,17 @@ content_per_unit as (
         bool_or(is_fx_missing) as has_fx_missing,
         bool_or(is_indicative_price) as has_indicative_price,
         string_agg(distinct value_basis, ';' order by value_basis) as value_bases,
-        -- the largest contribution, named in the explanation
-        arg_max(
+        -- the largest contribution, named in the explanation (ties: the first by text, so two
+        -- builds name the same one)
+        first(
             component_item_id || ' via ' || path_text || ', ' || value_basis
-            || coalesce(', ' || document_ref, '') || coalesce(', ' || substance, ''),
-            coalesce(cn_part1_value_per_unit_line_currency, 0)
-        ) as main_contribution
+            || coalesce(', ' || document_ref, '') || coalesce(', ' || substance, '')
+            order by
+                coalesce(cn_part1_value_per_unit_line_currency, 0) desc,
+                component_item_id || ' via ' || path_text || ', ' || value_basis
+                || coalesce(', ' || document_ref, '') || coalesce(', ' || substance, '')
+        ) filter (where component_item_id is not null and path_text is not null and value_basis is not null)
+            as main_contribution
     from converted
     group by item_id, export_date, line_currency
 ),

@@ -33,8 +33,10 @@ certificate_lines as (
     select * from {{ ref('stg_certificates__material_declarations') }}
 ),
 
+-- one receipt per item and day (the highest po_line_id), so the latest receipt is the same in every build
 purchase_lines as (
     select * from {{ ref('stg_procurement__purchase_lines') }}
+    qualify row_number() over (partition by item_id, receipt_date order by po_line_id desc) = 1
 ),
 
 prices as (

@@ -186,22 +186,35 @@ explained as (
         statused.*,
         concat_ws(
             ' ',
+            -- every sentence of a fired rule is null-safe: a missing figure is named, never
+            -- allowed to turn the whole sentence (and its rule) into nothing
             case when statused.fires_61_1c then
-                    '61-1c: ' || statused.item_id || ' is a No. 61 Appendix 1 item (' || statused.classification_reason
+                    '61-1c: ' || statused.item_id || ' is a No. 61 Appendix 1 item ('
+                    || coalesce(statused.classification_reason, 'classification not recorded')
                     || ') produced in China, exported by a foreign operator from ' || statused.exporter_country
                     || ' to ' || statused.destination_country || '; its value share is reported as 100 %.'
             end,
             case when statused.fires_61_1a then
-                    '61-1a: ' || statused.item_id || ' (' || statused.classification_reason || ', made in '
-                    || statused.country_of_manufacture || ') carries China-origin Part 1 content of '
-                    || {{ format_decimal('statused.cn_part1_value_known') }}
-                    || ' '
-                    || statused.currency
-                    || ' against a value of '
-                    || {{ format_decimal('statused.comparison_value') }} || ' ' || statused.currency
-                    || coalesce(' (' || cast(round(statused.cn_part1_value_share_pct, 6) as varchar) || ' %', ' (')
-                    || '; the 0.1 % threshold is ' || {{ format_decimal('statused.threshold_content_value') }} || ' '
-                    || statused.currency
+                    '61-1a: ' || statused.item_id || ' ('
+                    || coalesce(statused.classification_reason, 'classification not recorded') || ', made in '
+                    || coalesce(statused.country_of_manufacture, 'an unknown country')
+                    || ') carries China-origin Part 1 content of '
+                    || coalesce(
+                        {{ format_decimal('statused.cn_part1_value_known') }} || ' ' || statused.currency,
+                        'an undetermined amount'
+                    )
+                    || coalesce(
+                        ' against a value of ' || {{ format_decimal('statused.comparison_value') }} || ' '
+                        || statused.currency,
+                        ''
+                    )
+                    || ' ('
+                    || coalesce(cast(round(statused.cn_part1_value_share_pct, 6) as varchar) || ' %; ', '')
+                    || coalesce(
+                        'the 0.1 % threshold is ' || {{ format_decimal('statused.threshold_content_value') }} || ' '
+                        || statused.currency,
+                        'the value it is compared with is not determinable'
+                    )
                     || '); largest contribution: '
                     || coalesce(statused.main_contribution, 'none')
                     || '.'
@@ -211,8 +224,10 @@ explained as (
                     || coalesce(statused.technology_evidence, 'flag set') || ').'
             end,
             case when statused.fires_18 then
-                    '18: ' || statused.item_id || ' (' || statused.classification_reason || '; control codes '
-                    || statused.control_codes || ') is exported from China by ' || statused.exporter_entity_id || ' to '
+                    '18: ' || statused.item_id || ' ('
+                    || coalesce(statused.classification_reason, 'classification not recorded') || '; control codes '
+                    || coalesce(nullif(statused.control_codes, ''), 'not recorded') || ') is exported from China by '
+                    || statused.exporter_entity_id || ' to '
                     || statused.destination_country || '.'
             end,
             case when statused.fires_57 then
@@ -262,13 +277,15 @@ explained as (
                             then
                                 statused.item_id
                                 || ' ('
-                                || statused.classification_reason
+                                || coalesce(statused.classification_reason, 'classification not recorded')
                                 || ') carries China-origin Part 1 content of '
-                                || {{ format_decimal('statused.cn_part1_value_known') }}
+                                || coalesce({{ format_decimal('statused.cn_part1_value_known') }}, '0')
                                 || ' ' || statused.currency || ', '
-                                || cast(round(statused.cn_part1_value_share_pct, 6) as varchar)
-                                || ' % of its value, under the 0.1 % threshold of '
-                                || {{ format_decimal('statused.threshold_content_value') }}
+                                || coalesce(
+                                    cast(round(statused.cn_part1_value_share_pct, 6) as varchar) || ' %', 'a share'
+                                )
+                                || ' of its value, under the 0.1 % threshold of '
+                                || coalesce({{ format_decimal('statused.threshold_content_value') }}, '?')
                                 || ' ' || statused.currency || '.'
                         when
                             not statused.is_foreign_operator
@@ -287,7 +304,9 @@ explained as (
                     || replace(statused.licence_requirement, '_', ' ') || ' (as published: '
                     || replace(statused.licence_requirement_as_published, '_', ' ') || ').'
             end,
-            case when statused.licence_requirement = 'required' then statused.licence_explanation || '.' end,
+            case when statused.licence_requirement = 'required' then
+                    coalesce(statused.licence_explanation, 'No licence drawing was recorded for this line') || '.'
+            end,
             case
                 when
                     statused.end_use_outcome != 'standard'
@@ -295,7 +314,7 @@ explained as (
                     or statused.screening_status != 'clear'
                     or statused.is_statement_outcome_conflict
                     or statused.is_military_end_use_review
-                    then statused.end_use_explanation || ' ' || statused.screening_explanation
+                    then nullif(concat_ws(' ', statused.end_use_explanation, statused.screening_explanation), '')
             end,
             case
                 when statused.end_use_outcome = 'standard' and statused.end_use_outcome_undated != 'standard'
