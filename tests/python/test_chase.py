@@ -224,10 +224,22 @@ def test_exposure_report_has_the_top_20(built, tmp_path):
 # ---------------------------------------------------------------- the sample, by hand
 
 SAMPLE_EXPECTED = {
+    # DE-261006-01-1 (2026-10-06): KSM-090, a servo motor we make whose only BOM line ended
+    # 2026-09-30: missing_bom on the exported item, in review (1 line, 1 flipping, USD 3,000.00).
+    # We make it, so there is no supplier to ask (supplier_id null: ask engineering).
+    gap_id("missing_bom", "KSM-090"): ("missing_bom", "KSM-090", None, 1, 1),
     # VN-260114-01-2 (2026-01-14, in the window from 2025-12-01): MAG-DH-SC02, an SmCo magnet
     # with no certificate, is flagged missing_certificate and the line is in review (1 line,
     # 1 flipping). Latest supplier: S-DAEHAN (receipt 2025-12-20). Value: KRW 1,500,000 in USD.
     gap_id("missing_certificate", "MAG-DH-SC02"): ("missing_certificate", "MAG-DH-SC02", "S-DAEHAN", 1, 1),
+    # DE-261008-01-1 (2026-10-08): MAG-NT-01, a permanent magnet with no magnet_type, no
+    # purchase line and no certificate: unknown_code, review (1 line, 1 flipping, USD 150.00),
+    # nobody on record to ask.
+    gap_id("unknown_code", "MAG-NT-01"): ("unknown_code", "MAG-NT-01", None, 1, 1),
+    # DE-261007-01-1 (2026-10-07): SM-METAL, whose item master says JP while its evidence says
+    # CN (origin_conflict, reported as the contract's origin_unverified gap), review (1 line,
+    # 1 flipping, USD 120.00). Latest supplier: S-YAMAKA (receipt 2026-08-20).
+    gap_id("origin_unverified", "SM-METAL"): ("origin_unverified", "SM-METAL", "S-YAMAKA", 1, 1),
     # VN-261123-02-1 (2026-11-23): 50 MAG-VT-T48 free of charge, no standard cost: missing_value
     # on the exported item itself, in review (1 line, 1 flipping, value 0). MAG-VT-T48 has no
     # purchase line: ask S-VIETMAG, who issued its certificate CD-VTM-1120.
@@ -247,7 +259,9 @@ def test_sample_chase_list_by_hand(sample_warehouse):
         for row in rows
     }
     assert got == SAMPLE_EXPECTED
-    # both flip one line: the KRW line (USD 1,016.67) outranks the free-of-charge one (0)
-    assert [row["item_id"] for row in rows] == ["MAG-DH-SC02", "MAG-VT-T48"]
-    assert rows[0]["value_at_stake_reporting"].quantize(Decimal("0.01")) == Decimal("1016.67")
-    assert rows[1]["value_at_stake_reporting"] == 0
+    # every gap flips one line, so value at stake ranks them: USD 3,000.00 > 1,016.67 > 150.00 > 120.00 > 0
+    assert [row["item_id"] for row in rows] == ["KSM-090", "MAG-DH-SC02", "MAG-NT-01", "SM-METAL", "MAG-VT-T48"]
+    assert rows[1]["value_at_stake_reporting"].quantize(Decimal("0.01")) == Decimal("1016.67")
+    assert [row["value_at_stake_reporting"] for row in rows if row["item_id"] != "MAG-DH-SC02"] == [
+        Decimal("3000"), Decimal("150"), Decimal("120"), Decimal("0")
+    ]
