@@ -51,7 +51,7 @@ pattern_matches as (
         end as extracted_number
     from distinct_statements
     inner join statement_patterns
-        on regexp_matches(distinct_statements.end_use_statement, statement_patterns.pattern)
+        on {{ regex_matches('distinct_statements.end_use_statement', 'statement_patterns.pattern') }}
 ),
 
 first_matches as (
@@ -77,9 +77,9 @@ statements_classified as (
         case
             when pattern_kind = 'number_threshold'
                 then
-                    'statement figure ' || regexp_replace(cast(extracted_number as varchar), '\.?0+$', '')
+                    'statement figure ' || {{ trim_decimal_zeros('extracted_number') }}
                     || case comparator when 'le' then ' <= ' when 'ge' then ' >= ' end
-                    || regexp_replace(cast(threshold as varchar), '\.?0+$', '')
+                    || {{ trim_decimal_zeros('threshold') }}
                     || case
                         when comparator = 'le' and extracted_number <= threshold then ' holds'
                         when comparator = 'ge' and extracted_number >= threshold then ' holds'
