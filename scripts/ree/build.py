@@ -19,6 +19,13 @@ def dbt_environment() -> None:
     os.environ["DBT_LOG_PATH"] = os.environ.get("DBT_LOG_PATH") or str(wh / "dbt_logs")
 
 
+# Nodes that build on Spark today (README, "Spark"): the stable part of the DAG. The
+# value-ratio, item, determination and mart models are ported once they have settled.
+SPARK_SELECTION = (
+    "resource_type:seed staging intermediate.reference intermediate.regulation intermediate.end_use"
+)
+
+
 def dbt(*args: str) -> bool:
     """Run one dbt command in-process; True when it succeeded."""
     from dbt.cli.main import dbtRunner
@@ -29,10 +36,19 @@ def dbt(*args: str) -> bool:
     return bool(result.success)
 
 
+def spark_environment() -> None:
+    """Spark binds to loopback unless told otherwise, and keeps its files under the warehouse."""
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    (paths.warehouse_dir() / "spark").mkdir(parents=True, exist_ok=True)
+
+
 def close_dbt_connections() -> None:
     """dbt-duckdb keeps its DuckDB instance open in-process (DuckDBConnectionManager._ENV);
     close it so that this process, or another, can open the file afterwards."""
-    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # a Spark-only install
+        return
 
     with DuckDBConnectionManager._LOCK:
         env = DuckDBConnectionManager._ENV
@@ -90,9 +106,17 @@ def summary() -> int:
     return 0
 
 
-def build(select: str | None = None, dbt_vars: str | None = None) -> int:
-    """`dbt build`; policy variables as YAML (`{as_of_date: '2026-12-01'}`), else $REE_DBT_VARS."""
+def build(select: str | None = None, dbt_vars: str | None = None, target: str | None = None) -> int:
+    """`dbt build`; policy variables as YAML (`{as_of_date: '2026-12-01'}`), else $REE_DBT_VARS.
+    target: a profiles.yml target (default: the profile's, duckdb); on spark without a
+    selection, the nodes that build on Spark today (SPARK_SELECTION)."""
     args = ["build"]
+    if target:
+        args += ["--target", target]
+    if target == "spark":
+        spark_environment()
+        os.environ.setdefault("DBT_TARGET_PATH", str(paths.warehouse_dir() / "spark" / "dbt_target"))
+        select = select or SPARK_SELECTION
     if select:
         args += ["--select", select]
     dbt_vars = dbt_vars or os.environ.get("REE_DBT_VARS")

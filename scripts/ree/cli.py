@@ -24,11 +24,14 @@ VARS_HELP = "policy variables as YAML, e.g. \"{as_of_date: '2026-12-01', apply_s
 def build(
     select: str = typer.Option(None, "--select", help="dbt node selection, as for `dbt build --select`"),
     dbt_vars: str = typer.Option(None, "--vars", help=VARS_HELP),
+    target: str = typer.Option(
+        None, "--target", help="profiles.yml target: duckdb (default) or spark (pip install -e '.[spark]', Java 17)"
+    ),
 ) -> None:
     """Run `dbt build` on the loaded warehouse (seeds, models, snapshots, tests)."""
     from ree.build import build as run_build
 
-    raise typer.Exit(run_build(select, dbt_vars))
+    raise typer.Exit(run_build(select, dbt_vars, target))
 
 
 @app.command()
