@@ -23,6 +23,7 @@ def dbt_environment() -> None:
 # value-ratio, item, determination and mart models are ported once they have settled.
 SPARK_SELECTION = (
     "resource_type:seed staging intermediate.reference intermediate.regulation intermediate.end_use"
+    " int_screening_names_normalised int_party_ownership_cycles"
 )
 
 

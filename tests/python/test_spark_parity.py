@@ -49,7 +49,7 @@ def comparable(value):
 def built(tmp_path_factory):
     """Load the sample once; build the Spark selection on DuckDB, then on Spark (models and
     seeds; their data tests run in the DuckDB suite). Yields the warehouse and the session."""
-    from ree.build import SPARK_SELECTION, spark_environment
+    from ree.build import SPARK_SELECTION, dbt, spark_environment
 
     wh = Warehouse(tmp_path_factory.mktemp("spark-parity") / "warehouse")
     batch_id, _, _ = wh.load(SAMPLE)
@@ -61,7 +61,7 @@ def built(tmp_path_factory):
     with wh:
         spark_environment()
         os.environ["DBT_TARGET_PATH"] = str(wh.root / "spark" / "dbt_target")
-        ok = wh.dbt("build", "--target", "spark", "--select", SPARK_SELECTION, *exclude, "--vars", VARS)
+        ok = dbt("build", "--target", "spark", "--select", SPARK_SELECTION, *exclude, "--vars", VARS)
     assert ok, "Spark build failed (see the dbt log under the warehouse's spark/dbt_target)"
     from pyspark.sql import SparkSession
 
