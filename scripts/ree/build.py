@@ -40,6 +40,7 @@ def dbt(*args: str) -> bool:
 def spark_environment() -> None:
     """Spark binds to loopback unless told otherwise, and keeps its files under the warehouse."""
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    os.environ.setdefault("REE_SPARK_LOG4J", str(Path(__file__).parent / "spark" / "log4j2.properties"))
     (paths.warehouse_dir() / "spark").mkdir(parents=True, exist_ok=True)
 
 
