@@ -38,7 +38,12 @@ def dbt(*args: str) -> bool:
 
 
 def spark_environment() -> None:
-    """Spark binds to loopback unless told otherwise, and keeps its files under the warehouse."""
+    """Spark binds to loopback unless told otherwise, and keeps its files under the warehouse.
+    PySpark's SQLQueryContextLogger repeats every failed statement as a JSON stack trace:
+    dbt already reports the statement and Spark's message."""
+    import logging
+
+    logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     os.environ.setdefault("REE_SPARK_LOG4J", str(Path(__file__).parent / "spark" / "log4j2.properties"))
     (paths.warehouse_dir() / "spark").mkdir(parents=True, exist_ok=True)
@@ -118,7 +123,10 @@ def build(select: str | None = None, dbt_vars: str | None = None, target: str | 
     if target == "spark":
         spark_environment()
         os.environ.setdefault("DBT_TARGET_PATH", str(paths.warehouse_dir() / "spark" / "dbt_target"))
-        select = select or SPARK_SELECTION
+        if not select:
+            # tests of a ported model that also read a model not ported yet are left out
+            select = SPARK_SELECTION
+            args += ["--indirect-selection", "cautious"]
     if select:
         args += ["--select", select]
     dbt_vars = dbt_vars or os.environ.get("REE_DBT_VARS")
