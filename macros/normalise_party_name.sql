@@ -3,8 +3,15 @@
     NFKC), lower case, '&' read as 'and', punctuation removed, legal-form words removed
     (Latin forms as whole trailing or leading words, CJK forms as trailing or leading
     characters), white space collapsed. A name that is nothing but a legal form keeps it,
-    so it never normalises to an empty string. Null in, null out. -#}
+    so it never normalises to an empty string. Null in, null out.
+    Spark: the same steps, with its string literals (backslashes and quotes escaped) and
+    java.util.regex, which reads these classes (\p{L}, \p{N}, \s) as RE2 does. -#}
 {% macro normalise_party_name(column_name) -%}
+    {{- return(adapter.dispatch('normalise_party_name')(column_name)) -}}
+{%- endmacro %}
+
+{#- The legal forms, one list for both engines. -#}
+{% macro party_legal_forms() -%}
     {%- set latin_forms = [
         'ltd', 'limited', 'co', 'company', 'corp', 'corporation', 'inc', 'incorporated',
         'llc', 'llp', 'lp', 'gmbh', 'kg', 'ag', 'sa', 'sas', 'sarl', 'plc', 'kk',
@@ -17,6 +24,14 @@
         '股份有限公司', '有限责任公司', '有限責任公司', '有限公司', '公司', '集团', '集團',
         '株式会社', '有限会社', '合同会社'
     ] -%}
+    {{- return({'latin_forms': latin_forms, 'latin_prefixes': latin_prefixes, 'cjk_forms': cjk_forms}) -}}
+{%- endmacro %}
+
+{% macro default__normalise_party_name(column_name) -%}
+    {%- set forms = party_legal_forms() -%}
+    {%- set latin_forms = forms.latin_forms -%}
+    {%- set latin_prefixes = forms.latin_prefixes -%}
+    {%- set cjk_forms = forms.cjk_forms -%}
     {%- set normalised -%}
         trim(regexp_replace(
             regexp_replace(
@@ -36,6 +51,33 @@
             '^(?:(?:{{ latin_prefixes | join('|') }})\s+)+', ''),
             '(?:{{ cjk_forms | join('|') }})+$', ''),
             '^(?:{{ cjk_forms | join('|') }})+', ''))
+    {%- endset -%}
+    nullif(coalesce(nullif({{ stripped }}, ''), {{ unpunctuated }}), '')
+{%- endmacro %}
+
+{% macro spark__normalise_party_name(column_name) -%}
+    {%- set forms = party_legal_forms() -%}
+    {%- set full_width = '！＂＃＄％＆＇（）＊＋，－．／０１２３４５６７８９：；＜＝＞？＠ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ［＼］＾＿｀ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ｛｜｝～　 ' -%}
+    {%- set ascii = '!"#$%&\'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~  ' -%}
+    {%- set normalised -%}
+        trim({{ regex_replace(
+            regex_replace(
+                'lower(translate(' ~ column_name ~ ', ' ~ spark_string_literal(full_width) ~ ', ' ~ spark_string_literal(ascii) ~ '))',
+                '&', ' and '
+            ),
+            "[^\\p{L}\\p{N}\\s.'’/·・]+|\\s+", ' '
+        ) }})
+    {%- endset -%}
+    {%- set unpunctuated -%}
+        trim({{ regex_replace(regex_replace(normalised, "[.'’/·・]", ''), '\\s+', ' ') }})
+    {%- endset -%}
+    {%- set stripped -%}
+        trim({{ regex_replace(regex_replace(regex_replace(regex_replace(
+            unpunctuated,
+            '(?:\\s+(?:' ~ forms.latin_forms | join('|') ~ '))+$', '', all=false),
+            '^(?:(?:' ~ forms.latin_prefixes | join('|') ~ ')\\s+)+', '', all=false),
+            '(?:' ~ forms.cjk_forms | join('|') ~ ')+$', '', all=false),
+            '^(?:' ~ forms.cjk_forms | join('|') ~ ')+', '', all=false) }})
     {%- endset -%}
     nullif(coalesce(nullif({{ stripped }}, ''), {{ unpunctuated }}), '')
 {%- endmacro %}

@@ -21,6 +21,15 @@ def dbt_environment() -> None:
     os.environ["DBT_LOG_PATH"] = os.environ.get("DBT_LOG_PATH") or str(wh / "dbt_logs")
 
 
+# Nodes that build on Spark today (README, "Spark"): the stable part of the DAG. The
+# value-ratio, item, determination and mart models are ported once they have settled; the
+# end-use model was rewritten this round (statements read whole) and is not ported yet.
+SPARK_SELECTION = (
+    "resource_type:seed staging intermediate.reference intermediate.regulation"
+    " int_screening_names_normalised int_party_ownership_cycles"
+)
+
+
 def dbt(*args: str) -> bool:
     """Run one dbt command in-process; True when it succeeded."""
     return dbt_result(*args).success
@@ -87,10 +96,25 @@ def failure_lines(result=None) -> list[str]:
     return lines
 
 
+def spark_environment() -> None:
+    """Spark binds to loopback unless told otherwise, and keeps its files under the warehouse.
+    PySpark's SQLQueryContextLogger repeats every failed statement as a JSON stack trace:
+    dbt already reports the statement and Spark's message."""
+    import logging
+
+    logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    os.environ.setdefault("REE_SPARK_LOG4J", str(Path(__file__).parent / "spark" / "log4j2.properties"))
+    (paths.warehouse_dir() / "spark").mkdir(parents=True, exist_ok=True)
+
+
 def close_dbt_connections() -> None:
     """dbt-duckdb keeps its DuckDB instance open in-process (DuckDBConnectionManager._ENV);
     close it so that this process, or another, can open the file afterwards."""
-    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # a Spark-only install
+        return
 
     with DuckDBConnectionManager._LOCK:
         env = DuckDBConnectionManager._ENV
@@ -242,9 +266,20 @@ def warn_reference_coverage(dbt_vars: str | None = None, database: Path | None =
     return warning
 
 
-def build(select: str | None = None, dbt_vars: str | None = None) -> int:
-    """`dbt build`; policy variables as YAML (`{as_of_date: '2026-12-01'}`), else $REE_DBT_VARS."""
+def build(select: str | None = None, dbt_vars: str | None = None, target: str | None = None) -> int:
+    """`dbt build`; policy variables as YAML (`{as_of_date: '2026-12-01'}`), else $REE_DBT_VARS.
+    target: a profiles.yml target (default: the profile's, duckdb); on spark without a
+    selection, the nodes that build on Spark today (SPARK_SELECTION)."""
     args = ["build"]
+    if target:
+        args += ["--target", target]
+    if target == "spark":
+        spark_environment()
+        os.environ.setdefault("DBT_TARGET_PATH", str(paths.warehouse_dir() / "spark" / "dbt_target"))
+        if not select:
+            # tests of a ported model that also read a model not ported yet are left out
+            select = SPARK_SELECTION
+            args += ["--indirect-selection", "cautious"]
     if select:
         args += ["--select", select]
     dbt_vars = dbt_vars or os.environ.get("REE_DBT_VARS")

@@ -31,6 +31,9 @@ def build(
     select: str = typer.Option(None, "--select", help="dbt node selection, as for `dbt build --select`"),
     dbt_vars: str = typer.Option(None, "--vars", help=VARS_HELP),
     as_known_at: str = typer.Option(None, "--as-known-at", help=AS_KNOWN_AT_HELP),
+    target: str = typer.Option(
+        None, "--target", help="profiles.yml target: duckdb (default) or spark (pip install -e '.[spark]', Java 17)"
+    ),
 ) -> None:
     """Run `dbt build` on the loaded warehouse (seeds, models, snapshots, tests)."""
     if as_known_at:
@@ -39,7 +42,7 @@ def build(
         raise typer.Exit(build_main(as_known_at, select, dbt_vars))
     from ree.build import build as run_build
 
-    raise typer.Exit(run_build(select, dbt_vars))
+    raise typer.Exit(run_build(select, dbt_vars, target))
 
 
 @app.command()

@@ -547,8 +547,16 @@ def new_batch_id(batches: Path) -> str:
     return stamp
 
 
+# The batch's own audit, laid out like an extract (<system>/<name>/part-*.parquet) so that
+# every engine reads it with the same glob: Spark and Hadoop skip files whose names start
+# with "_" (the layout before was _files.parquet / _rejections.parquet, still read here).
+AUDIT_FILES = Path("load_audit") / "files" / "part-00000.parquet"
+AUDIT_REJECTIONS = Path("load_audit") / "rejections" / "part-00000.parquet"
+LEGACY_AUDIT_FILES = "_files.parquet"
+
+
 def loaded_digests(batches: Path) -> set[str]:
-    manifests = sorted(batches.glob("*/_files.parquet"))
+    manifests = sorted([*batches.glob(f"*/{AUDIT_FILES}"), *batches.glob(f"*/{LEGACY_AUDIT_FILES}")])
     if not manifests:
         return set()
     con = connect()
@@ -577,6 +585,7 @@ def _write_table(rows: list[dict], columns: dict[str, pa.DataType], path: Path) 
     table = pa.Table.from_pylist(rows, schema=schema) if rows else schema.empty_table()
     import pyarrow.parquet as pq
 
+    path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, path)
 
 
@@ -696,7 +705,7 @@ def run(landing: Path, progress=None) -> tuple[str | None, dict[str, ExtractStat
                     "batch_id": pa.string(),
                     "loaded_at": pa.timestamp("us"),
                 },
-                incoming / "_rejections.parquet",
+                incoming / AUDIT_REJECTIONS,
             )
             _write_table(
                 [
@@ -717,7 +726,7 @@ def run(landing: Path, progress=None) -> tuple[str | None, dict[str, ExtractStat
                     "batch_id": pa.string(),
                     "loaded_at": pa.timestamp("us"),
                 },
-                incoming / "_files.parquet",
+                incoming / AUDIT_FILES,
             )
             batches.mkdir(parents=True, exist_ok=True)
             os.rename(incoming, batches / batch_id)  # the one step that makes the batch visible

@@ -13,7 +13,7 @@ from ree.load import LoadError
 
 def rejections(wh) -> list[tuple]:
     return wh.raw(
-        "select source_file, row_number, column_name, value, reason from read_parquet('{raw}/batches/*/_rejections.parquet') "
+        "select source_file, row_number, column_name, value, reason from read_parquet('{raw}/batches/*/load_audit/rejections/*.parquet') "
         "order by source_file, row_number, column_name"
     )
 

@@ -25,8 +25,8 @@ ownership_walk as (
     select
         owner_party_id as start_party_id,
         owned_party_id as current_party_id,
-        [owner_party_id, owned_party_id] as party_path,
-        owner_party_id || ' → ' || regexp_replace(cast(ownership_pct as varchar), '\.?0+$', '') || ' % → '
+        {{ array_of(['owner_party_id', 'owned_party_id']) }} as party_path,
+        owner_party_id || ' → ' || {{ trim_decimal_zeros('ownership_pct') }} || ' % → '
         || owned_party_id as path_text,
         valid_from as path_valid_from,
         valid_to as path_valid_to,
@@ -37,8 +37,8 @@ ownership_walk as (
     select
         ownership_walk.start_party_id,
         edges.owned_party_id as current_party_id,
-        list_append(ownership_walk.party_path, edges.owned_party_id) as party_path,
-        ownership_walk.path_text || ' → ' || regexp_replace(cast(edges.ownership_pct as varchar), '\.?0+$', '')
+        {{ array_append_item('ownership_walk.party_path', 'edges.owned_party_id') }} as party_path,
+        ownership_walk.path_text || ' → ' || {{ trim_decimal_zeros('edges.ownership_pct') }}
         || ' % → ' || edges.owned_party_id as path_text,
         greatest(ownership_walk.path_valid_from, edges.valid_from) as path_valid_from,
         least(ownership_walk.path_valid_to, edges.valid_to) as path_valid_to,
@@ -54,7 +54,7 @@ ownership_walk as (
         <= least(ownership_walk.path_valid_to, edges.valid_to)
         and (
             edges.owned_party_id = ownership_walk.start_party_id
-            or not list_contains(ownership_walk.party_path, edges.owned_party_id)
+            or not {{ array_has('ownership_walk.party_path', 'edges.owned_party_id') }}
         )
 ),
 
@@ -63,19 +63,19 @@ cycles as (
     from ownership_walk
     where
         is_cycle
-        and start_party_id = list_min(party_path)
+        and start_party_id = {{ array_least('party_path') }}
 ),
 
 final as (
     select
-        array_to_string(party_path, '>') || '@' || strftime(path_valid_from, '%Y-%m-%d') as ownership_cycle_id,
+        {{ array_text('party_path', "'>'") }} || '@' || {{ date_text('path_valid_from') }} as ownership_cycle_id,
         start_party_id,
-        list_sort(list_distinct(party_path)) as cycle_party_ids,
+        {{ array_sorted_distinct('party_path') }} as cycle_party_ids,
         path_depth as cycle_length,
         path_valid_from as cycle_valid_from,
         path_valid_to as cycle_valid_to,
-        'Ownership cycle: ' || path_text || ', valid ' || strftime(path_valid_from, '%Y-%m-%d') || ' to '
-        || strftime(path_valid_to, '%Y-%m-%d') || ' (data-quality finding: ownership data to be corrected).'
+        'Ownership cycle: ' || path_text || ', valid ' || {{ date_text('path_valid_from') }} || ' to '
+        || {{ date_text('path_valid_to') }} || ' (data-quality finding: ownership data to be corrected).'
             as cycle_explanation
     from cycles
 )

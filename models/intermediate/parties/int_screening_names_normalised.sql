@@ -9,21 +9,11 @@ list_entries as (
 ),
 
 party_aliases as (
-    select
-        party_id,
-        unnest(string_split(aliases, '|')) as name_raw,
-        generate_subscripts(string_split(aliases, '|'), 1) as name_position
-    from parties
-    where aliases is not null
+    {{ split_to_rows('parties', ['party_id'], 'aliases', '|', 'name_raw', 'name_position') }}
 ),
 
 entry_aliases as (
-    select
-        entry_id,
-        unnest(string_split(entry_aliases, '|')) as name_raw,
-        generate_subscripts(string_split(entry_aliases, '|'), 1) as name_position
-    from list_entries
-    where entry_aliases is not null
+    {{ split_to_rows('list_entries', ['entry_id'], 'entry_aliases', '|', 'name_raw', 'name_position') }}
 ),
 
 names_unioned as (
@@ -78,7 +68,7 @@ names_unioned as (
 
 names_normalised as (
     select
-        subject_kind || ':' || subject_id || ':' || name_kind || ':' || cast(name_position as varchar)
+        subject_kind || ':' || subject_id || ':' || name_kind || ':' || cast(name_position as {{ text_type() }})
             as screening_name_id,
         subject_kind,
         subject_id,

@@ -14,10 +14,7 @@ currencies as (
 ),
 
 calendar as (
-    select cast(spine.range as date) as calendar_date
-    from
-        range(date '{{ var("calendar_start") }}', date '{{ var("calendar_end") }}' + interval 1 day, interval 1 day)
-            as spine
+    {{ date_spine("date '" ~ var("calendar_start") ~ "'", "date '" ~ var("calendar_end") ~ "'") }}
 ),
 
 currency_days as (
@@ -36,23 +33,19 @@ resolved as (
         rates.rate_date,
         rates.units_per_eur,
         rates.rate_source
-    from currency_days
-    asof inner join rates
-        on
-            currency_days.currency = rates.currency
-            and currency_days.calendar_date >= rates.rate_date
+    from {{ asof_join_last('currency_days', 'rates', by=['currency'], left_on='calendar_date', right_on='rate_date') }}
 ),
 
 final as (
     select
-        currency || '|' || cast(calendar_date as varchar) as fx_rate_day_id,
+        currency || '|' || cast(calendar_date as {{ text_type() }}) as fx_rate_day_id,
         calendar_date,
         currency,
         rate_date,
         units_per_eur,
         rate_source,
-        calendar_date - rate_date as rate_age_days,
-        calendar_date - rate_date > {{ var('fx_max_staleness_days') }} as is_stale
+        {{ days_between('calendar_date', 'rate_date') }} as rate_age_days,
+        {{ days_between('calendar_date', 'rate_date') }} > {{ var('fx_max_staleness_days') }} as is_stale
     from resolved
 )
 

@@ -30,12 +30,7 @@ suspensions as (
 ),
 
 calendar_days as (
-    select cast(spine.generate_series as date) as calendar_date
-    from generate_series(
-            date '{{ calendar_start }}',
-            date '{{ calendar_end }}',
-            interval 1 day
-        ) as spine
+    {{ date_spine("date '" ~ calendar_start ~ "'", "date '" ~ calendar_end ~ "'") }}
 ),
 
 clause_days as (
@@ -73,7 +68,7 @@ clause_days_suspended as (
 
 resolved as (
     select
-        clause_days.clause_id || '|' || strftime(clause_days.calendar_date, '%Y-%m-%d') as clause_day_id,
+        clause_days.clause_id || '|' || {{ date_text('clause_days.calendar_date') }} as clause_day_id,
         clause_days.calendar_date,
         clause_days.clause_id,
         clause_days.instrument,

@@ -5,7 +5,7 @@ with declarations as (
 
 final as (
     select
-        certificate_id || '#' || cast(line_no as varchar) as certificate_line_id,
+        certificate_id || '#' || cast(line_no as {{ text_type() }}) as certificate_line_id,
         certificate_id,
         line_no,
         supplier_id,

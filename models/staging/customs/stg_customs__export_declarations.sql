@@ -5,7 +5,7 @@ with declarations as (
 
 final as (
     select
-        declaration_id || '-' || cast(line_no as varchar) as shipment_line_id,
+        declaration_id || '-' || cast(line_no as {{ text_type() }}) as shipment_line_id,
         declaration_id,
         line_no,
         export_date,

@@ -5,7 +5,7 @@ with bom as (
 
 final as (
     select
-        parent_item_id || '>' || component_item_id || '@' || strftime(valid_from, '%Y-%m-%d') as bom_line_id,
+        parent_item_id || '>' || component_item_id || '@' || {{ date_text('valid_from') }} as bom_line_id,
         parent_item_id,
         component_item_id,
         quantity_per,

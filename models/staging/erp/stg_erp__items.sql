@@ -13,7 +13,7 @@ final as (
         target_material,
         -- Target and substance codes are matched case- and punctuation-insensitively
         -- ('Tb-Co', 'TbCo', 'tbco' are one material).
-        lower(regexp_replace(target_material, '[^A-Za-z0-9]', '', 'g')) as target_material_key,
+        lower({{ regex_replace('target_material', '[^A-Za-z0-9]', '') }}) as target_material_key,
         material_form,
         country_of_manufacture,
         hs_code,

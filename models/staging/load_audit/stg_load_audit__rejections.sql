@@ -7,7 +7,7 @@ final as (
     select
         batch_id || '-' || lpad(cast(row_number() over (
             partition by batch_id order by source_file, row_number nulls first, column_name, reason
-        ) as varchar), 8, '0') as rejection_id,
+        ) as {{ text_type() }}), 8, '0') as rejection_id,
         extract,
         source_file,
         row_number,

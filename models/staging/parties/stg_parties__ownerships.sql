@@ -9,7 +9,7 @@ final as (
         || '>'
         || owned_party_id
         || '@'
-        || coalesce(strftime(valid_from, '%Y-%m-%d'), 'always') as ownership_id,
+        || coalesce({{ date_text('valid_from') }}, 'always') as ownership_id,
         owner_party_id,
         owned_party_id,
         ownership_pct,

@@ -21,7 +21,7 @@ final as (
         source as price_source,
         false as is_indicative,
         'user_supplied' as confidence,
-        cast(null as varchar) as price_note
+        cast(null as {{ text_type() }}) as price_note
     from user_prices
     union all
     select

@@ -22,7 +22,7 @@ final as (
         source_ref,
         'reference/restricted_parties.csv' as entry_origin,
         'user_supplied' as confidence,
-        cast(null as varchar) as entry_note
+        cast(null as {{ text_type() }}) as entry_note
     from user_entries
     union all
     select
