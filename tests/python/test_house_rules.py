@@ -120,10 +120,13 @@ def test_every_mart_has_an_enforced_contract_a_primary_key_constraint_and_an_exp
 
 
 def test_every_project_macro_is_documented(manifest):
+    """An adapter implementation (`default__x`, `spark__x`) is documented by its dispatcher `x`."""
+    macros = {m["name"]: m for m in manifest["macros"].values() if m["package_name"] == "ree"}
+    documented = {name for name, m in macros.items() if (m.get("description") or "").strip()}
     undocumented = sorted(
-        m["name"]
-        for m in manifest["macros"].values()
-        if m["package_name"] == "ree" and not (m.get("description") or "").strip()
+        name
+        for name in macros
+        if name not in documented and re.sub(r"^(default|duckdb|spark)__", "", name) not in documented
     )
     assert not undocumented, f"macros without a description in macros/_macros.yml: {undocumented}"
 
@@ -137,15 +140,37 @@ def test_only_staging_reads_sources(manifest):
     assert not offenders, f"models outside staging that call source(): {offenders}"
 
 
+# Long models waiting to be split (issue 14; the value-ratio ones with the scale restructure of
+# issue 12). A ratchet: a file may leave this list (the test says so) but none may join it.
+KNOWN_LONG_MODELS = {
+    "models/intermediate/determinations/int_declaration_lines_ruled.sql",
+    "models/intermediate/end_use/int_declaration_lines_end_use_classified.sql",
+    "models/intermediate/items/int_item_dates_classified.sql",
+    "models/intermediate/items/int_items_classified.sql",
+    "models/intermediate/parties/int_declaration_lines_screened.sql",
+    "models/intermediate/parties/int_parties_ownership_resolved.sql",
+    "models/intermediate/parties/int_parties_screened.sql",
+    "models/intermediate/value_ratio/int_declaration_lines_valued.sql",
+    "models/intermediate/value_ratio/int_item_content_valued.sql",
+    "models/marts/compliance/fct_shipment_determinations.sql",
+    "models/marts/reporting/rpt_evidence_gaps.sql",
+}
+
+
 def test_long_sql_files_say_why_in_their_header():
-    offenders = []
+    offenders, no_longer_long = [], []
     for path in sorted((PROJECT / "models").rglob("*.sql")):
         text = path.read_text()
         lines = text.count("\n")
+        name = str(path.relative_to(PROJECT))
         header = "\n".join(line for line in text.splitlines()[:15] if line.startswith("--"))
-        if lines > MAX_SQL_LINES and not LONG_MODEL_REASON.search(header):
-            offenders.append(f"{path.relative_to(PROJECT)} ({lines} lines)")
+        is_long = lines > MAX_SQL_LINES and not LONG_MODEL_REASON.search(header)
+        if is_long and name not in KNOWN_LONG_MODELS:
+            offenders.append(f"{name} ({lines} lines)")
+        if not is_long and name in KNOWN_LONG_MODELS:
+            no_longer_long.append(name)
     assert not offenders, (
         f"SQL files over {MAX_SQL_LINES} lines without a reason in their header (a '-- ... long ...' comment): "
         f"{offenders}"
     )
+    assert not no_longer_long, f"split or explained: remove from KNOWN_LONG_MODELS: {no_longer_long}"

@@ -12,7 +12,7 @@ user_supplied as (
     select count(*) > 0 as is_supplied from user_prices
 ),
 
-final as (
+prices as (
     select
         price_date,
         substance,
@@ -36,6 +36,13 @@ final as (
     from shipped_prices
     cross join user_supplied
     where not user_supplied.is_supplied
+)
+
+final as (
+    select
+        substance || '|' || {{ date_text('price_date') }} as price_id,
+        *
+    from prices
 )
 
 select * from final
