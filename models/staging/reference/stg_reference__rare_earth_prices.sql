@@ -36,7 +36,7 @@ prices as (
     from shipped_prices
     cross join user_supplied
     where not user_supplied.is_supplied
-)
+),
 
 final as (
     select
