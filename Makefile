@@ -65,6 +65,8 @@ lint: install
 	# macros/ is not listed: the dbt templater can only lint compiled nodes (macros are tested by
 	# the models and unit tests that use them)
 	$(BIN)/sqlfluff lint models tests/dbt analyses snapshots --processes 2
+	$(BIN)/ruff check scripts tests benchmarks models
+	$(BIN)/ruff format --check scripts tests benchmarks models
 
 pytest: install
 	$(BIN)/python -m pytest

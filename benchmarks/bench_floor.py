@@ -21,7 +21,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
 import duckdb
-
 from ree import contract
 
 FLOOR_TYPES = {contract.TIMESTAMP: "timestamptz"}  # ISO 8601 with a zone; the raw zone stores UTC
@@ -36,11 +35,13 @@ def files_of(landing: Path, ex: contract.Extract) -> list[Path]:
 def floor(landing: Path, out: Path) -> tuple[float, int]:
     """Seconds to read every extract once with its types into Parquet and scan that Parquet once."""
     out.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(config={
-        "memory_limit": os.environ.get("REE_MEMORY_LIMIT") or "6GB",
-        "threads": str(int(os.environ.get("REE_THREADS") or os.cpu_count() or 1)),
-        "temp_directory": str(out / "duckdb_tmp"),
-    })
+    con = duckdb.connect(
+        config={
+            "memory_limit": os.environ.get("REE_MEMORY_LIMIT") or "6GB",
+            "threads": str(int(os.environ.get("REE_THREADS") or os.cpu_count() or 1)),
+            "temp_directory": str(out / "duckdb_tmp"),
+        }
+    )
     started = time.perf_counter()
     rows = 0
     written = []

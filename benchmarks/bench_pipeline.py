@@ -46,11 +46,16 @@ def main() -> None:
     shutil.rmtree(warehouse, ignore_errors=True)
     env = {**os.environ, "CI": "true", "REE_WAREHOUSE_DIR": str(warehouse), "REE_THREADS": str(opts.threads)}
     try:
-        t_sample = timed([str(BIN / "ree"), "sample", "--out", str(landing), "--lines", str(opts.lines), "--seed", str(opts.seed)], env)
+        t_sample = timed(
+            [str(BIN / "ree"), "sample", "--out", str(landing), "--lines", str(opts.lines), "--seed", str(opts.seed)],
+            env,
+        )
         t_load = timed([str(BIN / "ree"), "load", str(landing)], env)
         t_build = timed([str(BIN / "ree"), "build"], env)
         results = json.loads((warehouse / "dbt_target" / "run_results.json").read_text())["results"]
-        model_time = {r["unique_id"].split(".")[-1]: r["execution_time"] for r in results if r["unique_id"].startswith("model.")}
+        model_time = {
+            r["unique_id"].split(".")[-1]: r["execution_time"] for r in results if r["unique_id"].startswith("model.")
+        }
         child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(f"declaration lines           {opts.lines:>12,}")
         print(f"ree sample                  {t_sample:>10.1f} s  ({opts.lines / t_sample:,.0f} lines/s)")

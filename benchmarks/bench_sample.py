@@ -42,10 +42,13 @@ def main() -> int:
         print(f"lines            {n:,}")
         print(f"wall time        {seconds:.2f} s")
         print(f"lines/s          {n / seconds:,.0f}")
-        print(f"output           {size / 2**20:,.0f} MiB in {summary.declaration_files} daily files + "
-              f"{len(summary.rows) - 1} extracts")
-        print(f"peak RSS         {self_kib / 1024:,.0f} MiB (this process), "
-              f"{child_kib / 1024:,.0f} MiB (largest worker)")
+        print(
+            f"output           {size / 2**20:,.0f} MiB in {summary.declaration_files} daily files + "
+            f"{len(summary.rows) - 1} extracts"
+        )
+        print(
+            f"peak RSS         {self_kib / 1024:,.0f} MiB (this process), {child_kib / 1024:,.0f} MiB (largest worker)"
+        )
         if args.keep:
             print(f"kept             {out}")
     finally:

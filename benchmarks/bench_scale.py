@@ -97,8 +97,13 @@ def timed(name: str, args: list[str], env: dict, timeout: float, log: Path) -> S
     started = time.perf_counter()
     peak = 0
     with log.open("w") as out:
-        proc = subprocess.Popen(["/usr/bin/time", "-v", "-o", str(rusage), *args], env=env, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            ["/usr/bin/time", "-v", "-o", str(rusage), *args],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         code = None
         while code is None:
             try:
@@ -114,8 +119,11 @@ def timed(name: str, args: list[str], env: dict, timeout: float, log: Path) -> S
                         proc.wait()
                     step.note = f"stopped after {timeout:.0f} s"
                     step.rss = peak or None
-                    print(f"  {name:<10} {_fmt_s(step)}  {_fmt_rss(step.rss)}  load avg {step.load_avg:.1f}"
-                          "  (peak RSS sampled until stopped)", flush=True)
+                    print(
+                        f"  {name:<10} {_fmt_s(step)}  {_fmt_rss(step.rss)}  load avg {step.load_avg:.1f}"
+                        "  (peak RSS sampled until stopped)",
+                        flush=True,
+                    )
                     return step
     step.seconds = time.perf_counter() - started
     step.rss = peak or None
@@ -125,8 +133,11 @@ def timed(name: str, args: list[str], env: dict, timeout: float, log: Path) -> S
                 step.rss = max(step.rss or 0, int(line.split(":")[1]) * 1024)
     if code != 0:
         step.note = f"exit {code} (see {log})"
-    print(f"  {name:<10} {_fmt_s(step)}  {_fmt_rss(step.rss)}  load avg {step.load_avg:.1f}"
-          f"{'  ' + step.note if step.note else ''}", flush=True)
+    print(
+        f"  {name:<10} {_fmt_s(step)}  {_fmt_rss(step.rss)}  load avg {step.load_avg:.1f}"
+        f"{'  ' + step.note if step.note else ''}",
+        flush=True,
+    )
     return step
 
 
@@ -167,7 +178,9 @@ def write_increment(landing: Path, lines: int) -> None:
         with (landing / f"{path}.csv").open(encoding="utf-8", newline="") as fh:
             reader = csv.DictReader(fh)
             names = reader.fieldnames
-            picked = [row for _, row in zip(range(count), (r for i, r in enumerate(reader) if i % 97 == 13))]
+            picked = [
+                row for _, row in zip(range(count), (r for i, r in enumerate(reader) if i % 97 == 13), strict=False)
+            ]
         target = landing / path / f"{day}.csv"
         target.parent.mkdir(parents=True, exist_ok=True)
         with target.open("w", encoding="utf-8", newline="") as out:
@@ -209,8 +222,10 @@ def model_times(warehouse: Path) -> tuple[list[tuple[str, float]], dict[str, int
     kinds: dict[str, int] = {}
     for r in results:
         kinds[r["unique_id"].split(".")[0]] = kinds.get(r["unique_id"].split(".")[0], 0) + 1
-    models = sorted(((r["unique_id"].split(".")[-1], r["execution_time"]) for r in results
-                     if r["unique_id"].startswith("model.")), key=lambda kv: -kv[1])
+    models = sorted(
+        ((r["unique_id"].split(".")[-1], r["execution_time"]) for r in results if r["unique_id"].startswith("model.")),
+        key=lambda kv: -kv[1],
+    )
     return models, kinds
 
 
@@ -219,16 +234,27 @@ def bench(lines: int, root: Path, opts) -> Run:
     landing, warehouse = root / "landing", root / "warehouse"
     logs = root / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "CI": "true", "REE_WAREHOUSE_DIR": str(warehouse), "DBT_PROFILES_DIR": str(PROJECT),
-           "DBT_TARGET_PATH": str(warehouse / "dbt_target"), "DBT_LOG_PATH": str(warehouse / "dbt_logs"),
-           "PYTHONPATH": str(PROJECT / "scripts")}
+    env = {
+        **os.environ,
+        "CI": "true",
+        "REE_WAREHOUSE_DIR": str(warehouse),
+        "DBT_PROFILES_DIR": str(PROJECT),
+        "DBT_TARGET_PATH": str(warehouse / "dbt_target"),
+        "DBT_LOG_PATH": str(warehouse / "dbt_logs"),
+        "PYTHONPATH": str(PROJECT / "scripts"),
+    }
     ree = str(BIN / "ree")
     build = [ree, "build", *(["--vars", opts.vars] if opts.vars else [])]
     print(f"{lines:,} lines ({root})", flush=True)
     steps = {
         "sample": lambda: [ree, "sample", "--out", str(landing), "--lines", str(lines), "--seed", str(opts.seed)],
-        "floor": lambda: [sys.executable, str(PROJECT / "benchmarks" / "bench_floor.py"), str(landing),
-                          "--out", str(root / "floor")],
+        "floor": lambda: [
+            sys.executable,
+            str(PROJECT / "benchmarks" / "bench_floor.py"),
+            str(landing),
+            "--out",
+            str(root / "floor"),
+        ],
         "load": lambda: [ree, "load", str(landing)],
         "build": lambda: build,
         "noop": lambda: build,
@@ -249,8 +275,11 @@ def bench(lines: int, root: Path, opts) -> Run:
             b = timed("inc. build", build, env, opts.timeout, logs / "increment_build.log")
             run.steps["increment_build"] = b
             run.steps[name] = Step(
-                seconds=load.seconds + b.seconds if b.ok else None, rss=max(load.rss or 0, b.rss or 0),
-                load_avg=load.load_avg, note=b.note)
+                seconds=load.seconds + b.seconds if b.ok else None,
+                rss=max(load.rss or 0, b.rss or 0),
+                load_avg=load.load_avg,
+                note=b.note,
+            )
             continue
         step = timed(name, steps[name](), env, opts.timeout, logs / f"{name}.log")
         run.steps[name] = step
@@ -292,14 +321,24 @@ def report(runs: list[Run]) -> None:
     print()
     head = f"{'':<28}" + "".join(f"{r.lines:>14,} lines{'':>8}" for r in runs)
     print(head)
-    rows = (("floor", "floor"), ("ree load", "load"), ("ree build", "build"), ("no-op build", "noop"),
-            ("increment: load", "increment_load"), ("increment: build", "increment_build"),
-            ("increment: total", "increment"))
+    rows = (
+        ("floor", "floor"),
+        ("ree load", "load"),
+        ("ree build", "build"),
+        ("no-op build", "noop"),
+        ("increment: load", "increment_load"),
+        ("increment: build", "increment_build"),
+        ("increment: total", "increment"),
+    )
     for label, key in rows:
-        cells = "".join(f"{_fmt_s(r.steps.get(key)):>12} {_fmt_rss(r.steps[key].rss) if key in r.steps else '':>11}  "
-                        for r in runs)
+        cells = "".join(
+            f"{_fmt_s(r.steps.get(key)):>12} {_fmt_rss(r.steps[key].rss) if key in r.steps else '':>11}  " for r in runs
+        )
         print(f"{label:<28}{cells}")
-    print(f"{'load + build':<28}" + "".join(f"{_fmt_s(Step(seconds=r.seconds('load', 'build'))):>12}{'':>14}" for r in runs))
+    print(
+        f"{'load + build':<28}"
+        + "".join(f"{_fmt_s(Step(seconds=r.seconds('load', 'build'))):>12}{'':>14}" for r in runs)
+    )
     ratios = []
     for r in runs:
         lb, fl = r.seconds("load", "build"), r.seconds("floor")
@@ -309,17 +348,23 @@ def report(runs: list[Run]) -> None:
     for r, ratio in zip(runs, ratios, strict=True):
         peak = max((s.rss or 0) for k, s in r.steps.items() if k != "sample") if r.steps else 0
         print(f"goals at {r.lines:,} lines:")
-        print(f"  (load + build) <= {GOAL_RATIO:.0f}x floor     {_yes(None if ratio is None else ratio <= GOAL_RATIO)}"
-              f"{f' ({ratio:.1f}x)' if ratio else ''}")
+        print(
+            f"  (load + build) <= {GOAL_RATIO:.0f}x floor     {_yes(None if ratio is None else ratio <= GOAL_RATIO)}"
+            f"{f' ({ratio:.1f}x)' if ratio else ''}"
+        )
         print(f"  peak RSS <= 8 GB every step  {_yes(peak <= GOAL_RSS if peak else None)} ({peak / GB:.2f} GB)")
         noop, inc = r.seconds("noop"), r.seconds("increment")
         print(f"  no-op build <= {GOAL_NOOP:.0f} s          {_yes(None if noop is None else noop <= GOAL_NOOP)}")
-        print(f"  daily increment <= {GOAL_INCREMENT:.0f} s      {_yes(None if inc is None else inc <= GOAL_INCREMENT)}")
+        print(
+            f"  daily increment <= {GOAL_INCREMENT:.0f} s      {_yes(None if inc is None else inc <= GOAL_INCREMENT)}"
+        )
         if r.noop_nodes and r.steps.get("noop") and r.steps["noop"].seconds:
             wall = r.steps["noop"].seconds
             inside = r.noop_dbt_elapsed or 0.0
-            print(f"  no-op build {wall:.1f} s: start-up + parse + manifest {wall - inside:.1f} s, nodes {inside:.1f} s "
-                  "(summed node time per kind, 2 threads overlap):")
+            print(
+                f"  no-op build {wall:.1f} s: start-up + parse + manifest {wall - inside:.1f} s, nodes {inside:.1f} s "
+                "(summed node time per kind, 2 threads overlap):"
+            )
             for kind, (n, t) in sorted(r.noop_nodes.items(), key=lambda kv: -kv[1][1]):
                 print(f"    {kind:<12}{n:>5} nodes {t:>8.1f} s  ({t / n:.2f} s each)")
         if r.models:
@@ -332,8 +377,10 @@ def report(runs: list[Run]) -> None:
         a, b = small.seconds("load", "build"), large.seconds("load", "build")
         factor = large.lines / small.lines
         ok = None if a is None or b is None else b <= GOAL_LINEAR * factor * a
-        print(f"linear: {factor:.0f}x the lines took "
-              f"{(f'{b / a:.1f}x' if a and b else '-')} the time (goal <= {GOAL_LINEAR * factor:.0f}x): {_yes(ok)}")
+        print(
+            f"linear: {factor:.0f}x the lines took "
+            f"{(f'{b / a:.1f}x' if a and b else '-')} the time (goal <= {GOAL_LINEAR * factor:.0f}x): {_yes(ok)}"
+        )
 
 
 def main() -> int:

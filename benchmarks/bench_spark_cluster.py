@@ -59,8 +59,13 @@ class Cluster:
         self.root, self.workers, self.cores, self.memory = root, workers, cores, memory
         self.port, self.ui_port = free_port(), free_port()
         self.procs: list[subprocess.Popen] = []
-        self.env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "SPARK_LOG_DIR": str(root / "logs"),
-                    "SPARK_WORKER_DIR": str(root / "work"), "SPARK_NO_DAEMONIZE": "1"}
+        self.env = {
+            **os.environ,
+            "SPARK_LOCAL_IP": "127.0.0.1",
+            "SPARK_LOG_DIR": str(root / "logs"),
+            "SPARK_WORKER_DIR": str(root / "work"),
+            "SPARK_NO_DAEMONIZE": "1",
+        }
 
     @property
     def url(self) -> str:
@@ -74,14 +79,35 @@ class Cluster:
 
     def start(self) -> None:
         (self.root / "logs").mkdir(parents=True, exist_ok=True)
-        self._start("master", "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
-                    "--port", str(self.port), "--webui-port", str(self.ui_port))
+        self._start(
+            "master",
+            "org.apache.spark.deploy.master.Master",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--webui-port",
+            str(self.ui_port),
+        )
         wait_for_port(self.port, 90)
         for i in range(self.workers):
-            self._start(f"worker-{i + 1}", "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1",
-                        "--port", str(free_port()), "--webui-port", str(free_port()),
-                        "--cores", str(self.cores), "--memory", self.memory,
-                        "--work-dir", str(self.root / "work" / str(i + 1)), self.url)
+            self._start(
+                f"worker-{i + 1}",
+                "org.apache.spark.deploy.worker.Worker",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(free_port()),
+                "--webui-port",
+                str(free_port()),
+                "--cores",
+                str(self.cores),
+                "--memory",
+                self.memory,
+                "--work-dir",
+                str(self.root / "work" / str(i + 1)),
+                self.url,
+            )
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:  # the master logs each registration
             text = (self.root / "master.log").read_text(errors="replace")
@@ -112,8 +138,12 @@ def main() -> int:
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_spark_"))
-    os.environ.update(REE_WAREHOUSE_DIR=str(tmp / "warehouse"), DBT_PROFILES_DIR=str(PROJECT),
-                      DBT_LOG_PATH=str(tmp / "warehouse" / "dbt_logs"), SPARK_LOCAL_IP="127.0.0.1")
+    os.environ.update(
+        REE_WAREHOUSE_DIR=str(tmp / "warehouse"),
+        DBT_PROFILES_DIR=str(PROJECT),
+        DBT_LOG_PATH=str(tmp / "warehouse" / "dbt_logs"),
+        SPARK_LOCAL_IP="127.0.0.1",
+    )
     from ree.build import SPARK_SELECTION, dbt, spark_environment
     from ree.load import main as load_main
 
@@ -151,8 +181,13 @@ def main() -> int:
             "s.sql('select 1').collect(); s.stop()"
         )
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-c", probe, cluster.url], check=True, cwd=tmp,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, "-c", probe, cluster.url],
+            check=True,
+            cwd=tmp,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         session_seconds = time.perf_counter() - started
 
         os.environ["DBT_TARGET_PATH"] = str(tmp / "warehouse" / "spark" / "dbt_target")
@@ -167,7 +202,9 @@ def main() -> int:
     print(f"selection            {SPARK_SELECTION} ({nodes})")
     print(f"cluster start        {cluster_seconds:6.1f} s  (master + 2 workers, 1 core / 1 GiB each, {cluster.url})")
     print(f"Spark session start  {session_seconds:6.1f} s  (a Python process, driver JVM and executors on the cluster)")
-    print(f"Spark build          {spark_seconds:6.1f} s  {'ok' if spark_ok else 'FAILED'} (includes its own session start)")
+    print(
+        f"Spark build          {spark_seconds:6.1f} s  {'ok' if spark_ok else 'FAILED'} (includes its own session start)"
+    )
     print(f"DuckDB build         {duck_seconds:6.1f} s  {'ok' if duck_ok else 'FAILED'}")
     if args.keep:
         print(f"kept                 {tmp}")

@@ -299,10 +299,12 @@ def run_recorded(*args: str) -> int:
     run_results_path().unlink(missing_ok=True)  # never read a previous build's results as this one's
     _write_build_state({"status": "running", "started_at": datetime.now(UTC).isoformat(timespec="seconds")})
     result = dbt_result(*args)
-    _write_build_state({
-        "status": "green" if result.success else "failed",
-        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-    })
+    _write_build_state(
+        {
+            "status": "green" if result.success else "failed",
+            "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+    )
     if result.success:
         return 0
     lines = failure_lines(result) or ["dbt build failed (no failed node recorded in run_results.json)"]

@@ -83,7 +83,9 @@ def write_csv(gaps: list[dict], target: Path) -> None:
         for gap in gaps:
             row = {key: "" if gap.get(key) is None else gap[key] for key in CSV_COLUMNS}
             if isinstance(row["value_at_stake_reporting"], Decimal):  # cents, plain notation (never 0E-12)
-                row["value_at_stake_reporting"] = f"{row['value_at_stake_reporting'].quantize(Decimal('0.01'), ROUND_HALF_UP):f}"
+                row["value_at_stake_reporting"] = (
+                    f"{row['value_at_stake_reporting'].quantize(Decimal('0.01'), ROUND_HALF_UP):f}"
+                )
             writer.writerow(row)
 
 

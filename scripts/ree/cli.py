@@ -17,7 +17,9 @@ def load(landing: Path = typer.Argument(..., help="landing folder laid out per c
     raise typer.Exit(main(landing))
 
 
-VARS_HELP = "policy variables as YAML, e.g. \"{as_of_date: '2026-12-01', apply_suspensions: false}\" (default: $REE_DBT_VARS)"
+VARS_HELP = (
+    "policy variables as YAML, e.g. \"{as_of_date: '2026-12-01', apply_suspensions: false}\" (default: $REE_DBT_VARS)"
+)
 
 
 AS_KNOWN_AT_HELP = (
@@ -87,7 +89,9 @@ def publish() -> None:
 @app.command()
 def report(
     period: str = typer.Option(..., "--period", help="YYYY-MM, YYYY-Qn, or `busiest` (the month with most lines)"),
-    compare_previous: bool = typer.Option(False, "--compare-previous", help="add the change against the previous period"),
+    compare_previous: bool = typer.Option(
+        False, "--compare-previous", help="add the change against the previous period"
+    ),
 ) -> None:
     """Write the periodic regulatory exposure report (HTML and PDF) from the published serving copy."""
     from ree.report import main as run_report
@@ -121,15 +125,21 @@ def sample(
     out: Path = typer.Option(..., "--out", help="folder to write the landing into"),
     lines: int = typer.Option(10_000, "--lines", help="export declaration lines to generate"),
     seed: int = typer.Option(1, "--seed", help="random seed; the same seed gives the same files"),
-    workers: int = typer.Option(None, "--workers", help="processes writing daily files (the bytes do not depend on it)"),
+    workers: int = typer.Option(
+        None, "--workers", help="processes writing daily files (the bytes do not depend on it)"
+    ),
     with_fx_rates: bool = typer.Option(
         False, "--with-fx-rates", help="also write reference/fx_rates.csv (it tops up the shipped ECB rates)"
     ),
     items: int = typer.Option(None, "--items", help="items (default: 20,000 per million lines)"),
     bom_rows: int = typer.Option(None, "--bom-rows", help="BOM rows (default: 5 per item)"),
     bom_intervals: float = typer.Option(1.5, "--bom-intervals", help="validity intervals per BOM component line"),
-    certificate_lines: int = typer.Option(None, "--certificate-lines", help="certificate lines (default: 0.8 per item)"),
-    exported_items: int = typer.Option(None, "--exported-items", help="distinct exported items (default: 0.75 per item)"),
+    certificate_lines: int = typer.Option(
+        None, "--certificate-lines", help="certificate lines (default: 0.8 per item)"
+    ),
+    exported_items: int = typer.Option(
+        None, "--exported-items", help="distinct exported items (default: 0.75 per item)"
+    ),
     lines_per_declaration: float = typer.Option(4.0, "--lines-per-declaration", help="mean lines per declaration"),
     months: int = typer.Option(18, "--months", help="months of daily declaration files, up to 2026-12-31"),
 ) -> None:
@@ -138,8 +148,14 @@ def sample(
 
     try:
         shape = Shape.for_lines(
-            lines, items=items, bom_rows=bom_rows, bom_intervals=bom_intervals, certificate_lines=certificate_lines,
-            exported_items=exported_items, lines_per_declaration=lines_per_declaration, months=months,
+            lines,
+            items=items,
+            bom_rows=bom_rows,
+            bom_intervals=bom_intervals,
+            certificate_lines=certificate_lines,
+            exported_items=exported_items,
+            lines_per_declaration=lines_per_declaration,
+            months=months,
         )
         generate(out=out, lines=lines, seed=seed, workers=workers, with_fx_rates=with_fx_rates, shape=shape)
     except (FileExistsError, ValueError) as err:

@@ -42,7 +42,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -317,7 +317,9 @@ def _python_read(con, ex: Extract, f: SourceFile) -> tuple[pa.Table, list[Findin
                     continue  # blank line
                 else:
                     rejections.append(
-                        Finding(line, f.rel, "", ",".join(record)[:500], f"row has {len(record)} fields, header has {width}")
+                        Finding(
+                            line, f.rel, "", ",".join(record)[:500], f"row has {len(record)} fields, header has {width}"
+                        )
                     )
         except csv.Error as err:
             raise LoadError(f.rel, f"not parseable as CSV near line {start}: {err}") from None
@@ -332,7 +334,9 @@ def _python_read(con, ex: Extract, f: SourceFile) -> tuple[pa.Table, list[Findin
     con.register("python_rows", raw)
     try:
         names = {name: f"c{i}" for name, i in zip(ex.column_names, index, strict=True)}
-        table = con.sql(f"select {_normalised(ex, names)}, {SOURCE_FILE}, {ROW_NUMBER} from python_rows").to_arrow_table()
+        table = con.sql(
+            f"select {_normalised(ex, names)}, {SOURCE_FILE}, {ROW_NUMBER} from python_rows"
+        ).to_arrow_table()
     finally:
         con.unregister("python_rows")
     return table, rejections
@@ -368,7 +372,9 @@ def read_files(con, ex: Extract, files: list[SourceFile]) -> tuple[pa.Table, lis
         table, bad = _python_read(con, ex, f)
         tables.append(table)
         findings += bad
-    schema = pa.schema([*((c, pa.string()) for c in ex.column_names), (SOURCE_FILE, pa.string()), (ROW_NUMBER, pa.int64())])
+    schema = pa.schema(
+        [*((c, pa.string()) for c in ex.column_names), (SOURCE_FILE, pa.string()), (ROW_NUMBER, pa.int64())]
+    )
     tables = [t.cast(schema) for t in tables]
     return (pa.concat_tables(tables) if tables else schema.empty_table()), findings
 
@@ -396,7 +402,9 @@ def _typed_sql(ex: Extract) -> tuple[str, str]:
             typed.append(f"raw.{name}::varchar as {name}")
             continue
         typed.append(f"{expr} as {name}")
-        failures.append(f"case when raw.{name} is not null and {expr} is null then {{'col': '{name}', 'value': raw.{name}}} end")
+        failures.append(
+            f"case when raw.{name} is not null and {expr} is null then {{'col': '{name}', 'value': raw.{name}}} end"
+        )
     failed = f"list_filter([{', '.join(failures)}], lambda x: x is not null)" if failures else "[]"
     return ", ".join(typed), failed
 
@@ -417,7 +425,8 @@ def _gx_frame(ex: Extract, table: pa.Table):
         else:
             encoded = pc.dictionary_encode(col)
             data[name] = pd.Categorical.from_codes(
-                encoded.indices.fill_null(-1).to_numpy(), pd.Index(encoded.dictionary.to_numpy(zero_copy_only=False), dtype=object)
+                encoded.indices.fill_null(-1).to_numpy(),
+                pd.Index(encoded.dictionary.to_numpy(zero_copy_only=False), dtype=object),
             )
     return pd.DataFrame(data)
 
@@ -432,8 +441,15 @@ def _findings_table(findings: list[Finding]) -> pa.Table:
 
 
 def process_frame(
-    con, ex: Extract, frame: pa.Table, width_findings: list[Finding], rows_read: dict[str, int],
-    batch_id: str, out_dir: Path, part: int, stats: ExtractStats,
+    con,
+    ex: Extract,
+    frame: pa.Table,
+    width_findings: list[Finding],
+    rows_read: dict[str, int],
+    batch_id: str,
+    out_dir: Path,
+    part: int,
+    stats: ExtractStats,
 ) -> None:
     """Validate a group of whole files of one extract and write the valid rows as one Parquet part."""
     findings = list(width_findings)
@@ -444,11 +460,15 @@ def process_frame(
         same_key = gx_frame.duplicated(subset=[SOURCE_FILE, *ex.key], keep=False).to_numpy()
         if same_key.any():
             repeat = np.zeros(len(gx_frame), dtype=bool)
-            repeat[same_key] = gx_frame[same_key].duplicated(subset=[SOURCE_FILE, *ex.column_names], keep="first").to_numpy()
+            repeat[same_key] = (
+                gx_frame[same_key].duplicated(subset=[SOURCE_FILE, *ex.column_names], keep="first").to_numpy()
+            )
             if repeat.any():
                 for rel, count in gx_frame.loc[repeat, SOURCE_FILE].value_counts().items():
                     if count:
-                        next(f for f in stats.files if f.source_file == rel and not f.skipped).identical_duplicates += int(count)
+                        next(
+                            f for f in stats.files if f.source_file == rel and not f.skipped
+                        ).identical_duplicates += int(count)
                 gx_frame = gx_frame.loc[~repeat].reset_index(drop=True)
                 frame = frame.filter(pa.array(~repeat))
         verdict = validate(gx_frame, ex)
@@ -472,7 +492,15 @@ def process_frame(
         for rel, row_number, failures in late:
             for bad in failures:
                 column = bad["col"]
-                findings.append(Finding(int(row_number), rel, column, bad["value"], f"{column} cannot be read as {ex.column(column).kind}"))
+                findings.append(
+                    Finding(
+                        int(row_number),
+                        rel,
+                        column,
+                        bad["value"],
+                        f"{column} cannot be read as {ex.column(column).kind}",
+                    )
+                )
         if late:
             con.unregister("rejected_rows")
             con.register("rejected_rows", _findings_table(findings))
@@ -527,7 +555,8 @@ def write_empty(con, ex: Extract, out_dir: Path) -> None:
     target = out_dir / ex.system / ex.name
     target.mkdir(parents=True, exist_ok=True)
     cols = ", ".join(
-        f"cast(null as {'timestamp' if c.kind == contract.TIMESTAMP else c.duckdb_type}) as {c.name}" for c in ex.columns
+        f"cast(null as {'timestamp' if c.kind == contract.TIMESTAMP else c.duckdb_type}) as {c.name}"
+        for c in ex.columns
     )
     con.execute(
         f"""copy (select {cols}, cast(null as varchar) as _batch_id, cast(null as varchar) as {SOURCE_FILE},
@@ -540,7 +569,7 @@ def write_empty(con, ex: Extract, out_dir: Path) -> None:
 
 def new_batch_id(batches: Path) -> str:
     """Sortable in load order, even for two loads within one clock tick."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     existing = sorted(p.name for p in batches.iterdir()) if batches.is_dir() else []
     while existing and stamp <= existing[-1]:
         stamp = existing[-1][:-1] + "0Z"  # one more digit sorts after its prefix
@@ -619,10 +648,12 @@ def run(landing: Path, progress=None) -> tuple[str | None, dict[str, ExtractStat
         found, strays = discover(landing)
         for ex in contract.EXTRACTS:
             if ex.required and ex.path not in found:
-                raise LoadError(f"{ex.path}.csv", "required extract absent (neither the file nor a folder of daily files)")
+                raise LoadError(
+                    f"{ex.path}.csv", "required extract absent (neither the file nor a folder of daily files)"
+                )
         done = loaded_digests(batches)
         batch_id = new_batch_id(batches)
-        loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
+        loaded_at = datetime.now(UTC).replace(tzinfo=None)
         incoming = raw / "_incoming" / batch_id
         shutil.rmtree(raw / "_incoming", ignore_errors=True)
         incoming.mkdir(parents=True)
@@ -632,7 +663,11 @@ def run(landing: Path, progress=None) -> tuple[str | None, dict[str, ExtractStat
         threading.Thread(target=warm_up, name="gx-import", daemon=True).start()
         con = connect()
         try:
-            all_files = [(ex, path, str(path.relative_to(landing))) for ex in contract.EXTRACTS for path in found.get(ex.path, [])]
+            all_files = [
+                (ex, path, str(path.relative_to(landing)))
+                for ex in contract.EXTRACTS
+                for path in found.get(ex.path, [])
+            ]
             task = progress.add_task("loading", total=len(all_files)) if progress else None
             with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:  # sha256 releases the GIL
                 digests = pool.map(lambda item: _try(file_digest, item[1], item[2]), all_files)
@@ -644,7 +679,9 @@ def run(landing: Path, progress=None) -> tuple[str | None, dict[str, ExtractStat
             seen_this_batch: set[str] = set()
             position = 0
             # the largest extract first: its parse overlaps the import of great-expectations
-            by_size = sorted(contract.EXTRACTS, key=lambda e: -sum(digest_of[str(p)].size for p in found.get(e.path, [])))
+            by_size = sorted(
+                contract.EXTRACTS, key=lambda e: -sum(digest_of[str(p)].size for p in found.get(e.path, []))
+            )
             for ex in by_size:
                 st = stats[ex.path]
                 pending: list[SourceFile] = []
@@ -759,8 +796,10 @@ def write_report(batch_id: str, landing: Path, stats: dict[str, ExtractStats], n
     for path, st in stats.items():
         if not st.files:
             continue
-        parts.append(f"<h2>{esc(path)}</h2><table><tr><th>file</th><th>status</th><th>rows read</th><th>loaded</th>"
-                     "<th>rejected</th><th>identical repeats</th></tr>")
+        parts.append(
+            f"<h2>{esc(path)}</h2><table><tr><th>file</th><th>status</th><th>rows read</th><th>loaded</th>"
+            "<th>rejected</th><th>identical repeats</th></tr>"
+        )
         for fs in st.files:
             status = "already loaded, skipped" if fs.skipped else "loaded"
             parts.append(
@@ -769,7 +808,9 @@ def write_report(batch_id: str, landing: Path, stats: dict[str, ExtractStats], n
             )
         parts.append("</table>")
         if st.gx_results:
-            parts.append("<table><tr><th>expectation</th><th>columns</th><th>rule</th><th>result</th><th>unexpected</th></tr>")
+            parts.append(
+                "<table><tr><th>expectation</th><th>columns</th><th>rule</th><th>result</th><th>unexpected</th></tr>"
+            )
             for r in st.gx_results:
                 cls = "ok" if r["success"] else "fail"
                 parts.append(
@@ -832,7 +873,14 @@ def main(landing: Path) -> int:
         rejected = sum(f.rows_rejected for f in new)
         total_read += read
         total_rejected += rejected
-        table.add_row(path, str(len(new)), str(len(st.files) - len(new)), str(read), str(sum(f.rows_loaded for f in new)), str(rejected))
+        table.add_row(
+            path,
+            str(len(new)),
+            str(len(st.files) - len(new)),
+            str(read),
+            str(sum(f.rows_loaded for f in new)),
+            str(rejected),
+        )
     out.print(table)
     out.print(
         f"{total_read} rows read, {total_rejected} rejected (see rpt_load_rejections and "

@@ -29,11 +29,15 @@ from ree.report import fmt_pct, has_table, jinja_env, open_serving, rows, write_
 
 # Fonts tried for the Chinese text, in order (Debian: fonts-noto-cjk, fonts-wqy-zenhei).
 CJK_FONTS = ("Noto Serif CJK SC", "Noto Sans CJK SC", "Source Han Serif SC", "WenQuanYi Zen Hei")
-TRANSLATION_NOTE_ZH = ("本中文文本为项目译文，须与商务部官方模板（商务部公告2025年第61号附件2）核对后方可使用；"
-                       "以商务部官方模板的中文文本为准。")
-TRANSLATION_NOTE_EN = ("The Chinese text is the project's translation of the template in Appendix 2 of MOFCOM "
-                       "Notice 2025 No. 61; check it against MOFCOM's official template before use. The Chinese "
-                       "text of MOFCOM's official template is definitive, not this translation.")
+TRANSLATION_NOTE_ZH = (
+    "本中文文本为项目译文，须与商务部官方模板（商务部公告2025年第61号附件2）核对后方可使用；"
+    "以商务部官方模板的中文文本为准。"
+)
+TRANSLATION_NOTE_EN = (
+    "The Chinese text is the project's translation of the template in Appendix 2 of MOFCOM "
+    "Notice 2025 No. 61; check it against MOFCOM's official template before use. The Chinese "
+    "text of MOFCOM's official template is definitive, not this translation."
+)
 NAME_MISSING_ZH = "法定名称缺失：erp/legal_entities 中无此实体，签署前须补全"
 NAME_MISSING_EN = "legal name missing: the entity is not in erp/legal_entities; complete it before signing"
 OFFICIAL_TEXT_REF = "https://perma.cc/JQ7E-JWRL"
@@ -55,8 +59,12 @@ def cjk_font_file(family: str, style: str) -> tuple[Path, int] | None:
     """The font file (and face index in a collection) fontconfig picks for family:style, if it is that family."""
     if not shutil.which("fc-match"):
         return None
-    out = subprocess.run(["fc-match", "-f", "%{family}\t%{file}\t%{index}", f"{family}:style={style}"],
-                         capture_output=True, text=True, check=False).stdout
+    out = subprocess.run(
+        ["fc-match", "-f", "%{family}\t%{file}\t%{index}", f"{family}:style={style}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
     parts = out.split("\t")
     if len(parts) != 3 or family not in parts[0].split(","):
         return None
@@ -108,23 +116,33 @@ def safe_name(text: str) -> str:
 
 def open_notices(con, shipment: str | None) -> list[dict]:
     parties = has_table(con, "marts", "dim_parties")
-    recipient_cols = ("recipient.party_name as recipient_name, recipient.party_name_local as recipient_name_local, "
-                      "recipient.party_country as recipient_country") if parties else (
-                      "null as recipient_name, null as recipient_name_local, null as recipient_country")
+    recipient_cols = (
+        (
+            "recipient.party_name as recipient_name, recipient.party_name_local as recipient_name_local, "
+            "recipient.party_country as recipient_country"
+        )
+        if parties
+        else ("null as recipient_name, null as recipient_name_local, null as recipient_country")
+    )
     joins = "left join marts.dim_parties as recipient on o.recipient = recipient.party_id " if parties else ""
     # our own exporting entity, from erp/legal_entities (a release older than the mart has none)
     if has_table(con, "marts", "dim_legal_entities"):
-        exporter_cols = ("entity.legal_name as exporter_name, entity.legal_name_local as exporter_name_local, "
-                         "entity.entity_address as exporter_address, entity.signatory_name as exporter_signatory")
+        exporter_cols = (
+            "entity.legal_name as exporter_name, entity.legal_name_local as exporter_name_local, "
+            "entity.entity_address as exporter_address, entity.signatory_name as exporter_signatory"
+        )
         joins += "left join marts.dim_legal_entities as entity on d.exporter_entity_id = entity.entity_id"
     else:
-        exporter_cols = ("null as exporter_name, null as exporter_name_local, null as exporter_address, "
-                         "null as exporter_signatory")
+        exporter_cols = (
+            "null as exporter_name, null as exporter_name_local, null as exporter_address, null as exporter_signatory"
+        )
     filter_sql, params = "", []
     if shipment:
         filter_sql = "and (o.shipment_line_id = ? or d.declaration_id = ?)"
         params = [shipment, shipment]
-    return rows(con, f"""
+    return rows(
+        con,
+        f"""
         select o.obligation_id, o.shipment_line_id, o.legal_basis, o.recipient, o.value_share_pct_to_declare,
             o.due_date, o.status, o.status_as_of,
             d.declaration_id, d.line_no, d.export_date, d.exporter_entity_id, d.exporter_country,
@@ -135,7 +153,9 @@ def open_notices(con, shipment: str | None) -> list[dict]:
         left join marts.dim_items as items on d.item_id = items.item_id
         {joins}
         where o.obligation_type = 'compliance_notice' and o.status in ('open', 'overdue') {filter_sql}
-        order by d.export_date, o.shipment_line_id""", params)
+        order by d.export_date, o.shipment_line_id""",
+        params,
+    )
 
 
 def notice_context(notice: dict, release: dict, fonts: list[str]) -> dict:
@@ -174,8 +194,10 @@ def generate(shipment: str | None = None, out_dir: Path | None = None, pdf: bool
         con.close()
     fonts = cjk_fonts_installed()
     if pdf and not fonts:
-        raise RuntimeError("no font covering Chinese is installed, so the PDF would not show the Chinese text: "
-                           "run `make system-deps` (Debian package fonts-noto-cjk)")
+        raise RuntimeError(
+            "no font covering Chinese is installed, so the PDF would not show the Chinese text: "
+            "run `make system-deps` (Debian package fonts-noto-cjk)"
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
     template = jinja_env().get_template("notice.html.j2")
     contexts = [notice_context(notice, release, fonts) for notice in notices]

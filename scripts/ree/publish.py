@@ -122,8 +122,10 @@ def last_build() -> dict:
     failed = [r["unique_id"] for r in data.get("results", []) if r.get("status") in FAILED_STATUSES]
     if failed:
         shown = ", ".join(failed[:5]) + (" …" if len(failed) > 5 else "")
-        raise PublishError(f"the last dbt build was not green ({len(failed)} failed or skipped: {shown}); "
-                           "the published release was kept")
+        raise PublishError(
+            f"the last dbt build was not green ({len(failed)} failed or skipped: {shown}); "
+            "the published release was kept"
+        )
     return {
         "invocation_id": data["metadata"].get("invocation_id"),
         "dbt_version": data["metadata"].get("dbt_version"),
@@ -202,9 +204,7 @@ def write_release(build_db: Path, target: Path, build_info: dict, release_id: st
         for schema, name in present:
             source = f"build.{_quote(schema)}.{_quote(name)}"
             # rows in a total order: two builds of the same data publish byte-identical files
-            con.execute(
-                f"create table serving.{_quote(schema)}.{_quote(name)} as select * from {source} order by all"
-            )
+            con.execute(f"create table serving.{_quote(schema)}.{_quote(name)} as select * from {source} order by all")
             relative = Path("parquet") / (f"{name}.parquet" if schema == "marts" else f"{schema}/{name}.parquet")
             # COPY of a query writes the schema even for zero rows (an empty Parquet file with
             # every column typed); it never writes a placeholder row.
@@ -213,13 +213,15 @@ def write_release(build_db: Path, target: Path, build_info: dict, release_id: st
                 f"to {_sql_string(str(target / relative))} (format parquet, compression zstd)"
             )
             rows = con.execute(f"select count(*) from serving.{_quote(schema)}.{_quote(name)}").fetchone()[0]
-            release.tables.append({
-                "table_schema": schema,
-                "table_name": name,
-                "row_count": rows,
-                "parquet_file": str(relative),
-                "parquet_sha256": _sha256(target / relative),
-            })
+            release.tables.append(
+                {
+                    "table_schema": schema,
+                    "table_name": name,
+                    "row_count": rows,
+                    "parquet_file": str(relative),
+                    "parquet_sha256": _sha256(target / relative),
+                }
+            )
         published_at = datetime.now(UTC).isoformat(timespec="seconds")
         con.execute(
             "create table serving.publish.release as select ?::varchar as release_id, ?::timestamp as published_at, "
@@ -227,10 +229,15 @@ def write_release(build_db: Path, target: Path, build_info: dict, release_id: st
             "?::varchar as dbt_command, ?::varchar as dbt_vars_json, ?::varchar as duckdb_version, "
             "?::varchar as storage_version",
             [
-                release_id, published_at.replace("+00:00", ""), build_info.get("invocation_id"),
-                build_info.get("dbt_version"), (build_info.get("generated_at") or "").rstrip("Z") or None,
-                build_info.get("invocation_command"), json.dumps(build_info.get("vars", {}), sort_keys=True),
-                duckdb.__version__, SERVING_STORAGE_VERSION,
+                release_id,
+                published_at.replace("+00:00", ""),
+                build_info.get("invocation_id"),
+                build_info.get("dbt_version"),
+                (build_info.get("generated_at") or "").rstrip("Z") or None,
+                build_info.get("invocation_command"),
+                json.dumps(build_info.get("vars", {}), sort_keys=True),
+                duckdb.__version__,
+                SERVING_STORAGE_VERSION,
             ],
         )
         con.execute(
@@ -239,8 +246,10 @@ def write_release(build_db: Path, target: Path, build_info: dict, release_id: st
         )
         con.executemany(
             "insert into serving.publish.tables values (?, ?, ?, ?, ?)",
-            [[t["table_schema"], t["table_name"], t["row_count"], t["parquet_file"], t["parquet_sha256"]]
-             for t in release.tables],
+            [
+                [t["table_schema"], t["table_name"], t["row_count"], t["parquet_file"], t["parquet_sha256"]]
+                for t in release.tables
+            ],
         )
         fault_point("serving-written")
         con.execute("checkpoint serving")

@@ -172,7 +172,17 @@ def coverage(datasets: list[Dataset]) -> Dataset:
     return Dataset(
         name="reference_data_coverage",
         path=Path("reference/reference_data_coverage.csv"),
-        header=("dataset", "source_package", "source_version", "first_date", "last_date", "generated_by", "source_ref", "confidence", "note"),
+        header=(
+            "dataset",
+            "source_package",
+            "source_version",
+            "first_date",
+            "last_date",
+            "generated_by",
+            "source_ref",
+            "confidence",
+            "note",
+        ),
         rows=rows,
         source_package="",
         first_date=FIRST_DATE,

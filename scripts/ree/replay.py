@@ -361,14 +361,10 @@ def _changed_rows_sql(path: str, new_files: list[str], old_files: list[str]) -> 
     content = f"md5(cast(struct_pack({', '.join(compared)}) as varchar))"
     latest = f"qualify row_number() over (partition by {key} order by _batch_id desc, _source_file desc, _row_number desc) = 1"
     files = ", ".join(f"'{f}'" for f in new_files)
-    new_rows = (
-        f"select *, {key} as row_key, {content} as row_content from read_parquet([{files}], union_by_name = true) {latest}"
-    )
+    new_rows = f"select *, {key} as row_key, {content} as row_content from read_parquet([{files}], union_by_name = true) {latest}"
     if old_files:
         old = ", ".join(f"'{f}'" for f in old_files)
-        old_rows = (
-            f"select {key} as row_key, {content} as row_content from read_parquet([{old}], union_by_name = true) {latest}"
-        )
+        old_rows = f"select {key} as row_key, {content} as row_content from read_parquet([{old}], union_by_name = true) {latest}"
     else:
         old_rows = "select cast(null as varchar) as row_key, cast(null as varchar) as row_content where false"
     return f"""
@@ -390,12 +386,23 @@ def attach_evidence(
     delta = [b for b in after_batches if b not in known]
     if not lines or not delta:
         return
-    con.execute("create temp table changed (shipment_line_id varchar, declaration_id varchar, line_no bigint,"
-                " exporter_entity_id varchar, currency varchar, export_date date)")
+    con.execute(
+        "create temp table changed (shipment_line_id varchar, declaration_id varchar, line_no bigint,"
+        " exporter_entity_id varchar, currency varchar, export_date date)"
+    )
     con.executemany(
         "insert into changed values (?, ?, ?, ?, ?, ?)",
-        [[ln["shipment_line_id"], ln["declaration_id"], ln["line_no"], ln["exporter_entity_id"], ln["currency"],
-          ln["export_date"]] for ln in lines],
+        [
+            [
+                ln["shipment_line_id"],
+                ln["declaration_id"],
+                ln["line_no"],
+                ln["exporter_entity_id"],
+                ln["currency"],
+                ln["export_date"],
+            ]
+            for ln in lines
+        ],
     )
     con.execute(SCOPE_SQL)
     by_line = {line["shipment_line_id"]: line for line in lines}
@@ -466,10 +473,16 @@ def diff_main(as_known_at: str, against: str = "now", dbt_vars: str | None = Non
             table.add_column(name)
         for line in result["changed"]:
             changes = "\n".join(f"{c}: {b or '–'} → {a or '–'}" for c, (b, a) in line["changes"].items())
-            evidence = "\n".join(describe(e) for e in line["evidence"]) or "no loaded row touches it (reference data or rules changed)"
+            evidence = (
+                "\n".join(describe(e) for e in line["evidence"])
+                or "no loaded row touches it (reference data or rules changed)"
+            )
             table.add_row(line["shipment_line_id"], str(line["export_date"]), changes, evidence)
         console.print(table)
     if result["new_lines"]:
-        console.print(f"{len(result['new_lines'])} line(s) loaded after the first instant: " + ", ".join(result["new_lines"][:20])
-                      + (" …" if len(result["new_lines"]) > 20 else ""))
+        console.print(
+            f"{len(result['new_lines'])} line(s) loaded after the first instant: "
+            + ", ".join(result["new_lines"][:20])
+            + (" …" if len(result["new_lines"]) > 20 else "")
+        )
     return 0

@@ -47,9 +47,11 @@ def rows(con: duckdb.DuckDBPyConnection, sql: str, params=None) -> list[dict]:
 
 
 def has_table(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
-    return bool(con.execute(
-        "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?", [schema, name]
-    ).fetchone()[0])
+    return bool(
+        con.execute(
+            "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?", [schema, name]
+        ).fetchone()[0]
+    )
 
 
 def fmt_money(value) -> str:
@@ -158,42 +160,60 @@ HEADLINE = {
 
 def headline(con, period: Period) -> dict:
     sums = ", ".join(f"coalesce(sum({key}), 0) as {key}" for key in HEADLINE)
-    out = rows(con, f"select {sums} from marts.rpt_regulatory_exposure where export_month between ? and ?",
-               [period.months[0], period.months[-1]])[0]
+    out = rows(
+        con,
+        f"select {sums} from marts.rpt_regulatory_exposure where export_month between ? and ?",
+        [period.months[0], period.months[-1]],
+    )[0]
     currency = con.execute("select any_value(reporting_currency) from marts.rpt_regulatory_exposure").fetchone()[0]
     out["reporting_currency"] = currency
     return out
 
 
 def breakdown(con, period: Period, column: str) -> list[dict]:
-    return rows(con, f"""
+    return rows(
+        con,
+        f"""
         select {column} as key, sum(line_count) as lines, sum(controlled_line_count) as controlled_lines,
             sum(controlled_value_reporting) as controlled_value, sum(licence_missing_line_count) as licence_missing,
             sum(latent_licence_value_reporting) as latent_value
         from marts.rpt_regulatory_exposure where export_month between ? and ?
-        group by all order by controlled_value desc, lines desc, key""", [period.months[0], period.months[-1]])
+        group by all order by controlled_value desc, lines desc, key""",
+        [period.months[0], period.months[-1]],
+    )
 
 
 def by_month(con, months: list[str]) -> list[dict]:
-    found = {r["month"]: r for r in rows(con, """
+    found = {
+        r["month"]: r
+        for r in rows(
+            con,
+            """
         select strftime(export_date, '%Y-%m') as month,
             coalesce(sum(line_value_reporting) filter (where rules_triggered != ''), 0) as controlled_value,
             coalesce(sum(line_value_reporting) filter (where licence_requirement = 'required'), 0) as legal_value,
             coalesce(sum(line_value_reporting) filter (where licence_requirement_as_published = 'required'), 0)
                 as latent_value
         from marts.fct_shipment_determinations
-        where strftime(export_date, '%Y-%m') between ? and ? group by all""", [months[0], months[-1]])}
+        where strftime(export_date, '%Y-%m') between ? and ? group by all""",
+            [months[0], months[-1]],
+        )
+    }
     zero = Decimal(0)
-    return [found.get(m, {"month": m, "controlled_value": zero, "legal_value": zero, "latent_value": zero})
-            for m in months]
+    return [
+        found.get(m, {"month": m, "controlled_value": zero, "legal_value": zero, "latent_value": zero}) for m in months
+    ]
 
 
 def line_lists(con, period: Period) -> dict[str, list[dict]]:
     parties = has_table(con, "marts", "dim_parties")
-    party_join = ("left join marts.dim_parties as consignee on d.consignee_party_id = consignee.party_id"
-                  if parties else "")
+    party_join = (
+        "left join marts.dim_parties as consignee on d.consignee_party_id = consignee.party_id" if parties else ""
+    )
     party_name = "consignee.party_name" if parties else "cast(null as varchar)"
-    lines = rows(con, f"""
+    lines = rows(
+        con,
+        f"""
         select d.shipment_line_id, d.export_date, d.exporter_entity_id, d.destination_country, d.item_id,
             items.item_description, d.consignee_party_id, {party_name} as consignee_name, d.control_basis,
             d.regime_status, d.licence_requirement, d.end_use_outcome, d.screening_status, d.compliance_status,
@@ -202,19 +222,30 @@ def line_lists(con, period: Period) -> dict[str, list[dict]]:
         left join marts.dim_items as items on d.item_id = items.item_id
         {party_join}
         where d.export_date between ? and ? and d.compliance_status != 'clear'
-        order by d.export_date, d.shipment_line_id""", [period.start, period.end])
-    return {status: [line for line in lines if line["compliance_status"] == status]
-            for status in COMPLIANCE_ORDER if status != "clear"}
+        order by d.export_date, d.shipment_line_id""",
+        [period.start, period.end],
+    )
+    return {
+        status: [line for line in lines if line["compliance_status"] == status]
+        for status in COMPLIANCE_ORDER
+        if status != "clear"
+    }
 
 
 def obligations(con, period: Period) -> dict:
-    summary = rows(con, """
+    summary = rows(
+        con,
+        """
         select o.obligation_type, o.status, count(*) as obligations
         from marts.fct_declaration_obligations as o
         where o.due_date between ? and ?
-        group by all order by all""", [period.start, period.end])
+        group by all order by all""",
+        [period.start, period.end],
+    )
     parties = has_table(con, "marts", "dim_parties")
-    outstanding = rows(con, f"""
+    outstanding = rows(
+        con,
+        f"""
         select o.obligation_type, o.status, o.due_date, o.shipment_line_id, o.legal_basis, o.recipient,
             {"party.party_name" if parties else "cast(null as varchar)"} as recipient_name,
             o.value_share_pct_to_declare, o.is_due_date_outside_calendar, o.status_as_of
@@ -225,14 +256,17 @@ def obligations(con, period: Period) -> dict:
             and (o.due_date between ? and ? or (o.status = 'overdue' and o.due_date < ?)
                  or (o.due_date is null and d.export_date between ? and ?))
         order by o.status desc, o.due_date nulls first, o.obligation_type, o.shipment_line_id""",
-        [period.start, period.end, period.start, period.start, period.end])
+        [period.start, period.end, period.start, period.start, period.end],
+    )
     as_of = con.execute("select max(status_as_of) from marts.fct_declaration_obligations").fetchone()[0]
     return {"summary": summary, "outstanding": outstanding, "as_of": as_of}
 
 
 def obligation_status(con, period: Period) -> dict:
     """Every obligation's status by type, the obligation records that match nothing, our entities."""
-    by_type = rows(con, """
+    by_type = rows(
+        con,
+        """
         select o.obligation_type,
             count(*) filter (where o.status = 'open') as open,
             count(*) filter (where o.status = 'overdue') as overdue,
@@ -243,19 +277,35 @@ def obligation_status(con, period: Period) -> dict:
         from marts.fct_declaration_obligations as o
         inner join marts.fct_shipment_determinations as d on o.shipment_line_id = d.shipment_line_id
         where d.export_date <= ?
-        group by all order by o.obligation_type""", [period.end])
-    unmatched = rows(con, """
+        group by all order by o.obligation_type""",
+        [period.end],
+    )
+    unmatched = (
+        rows(
+            con,
+            """
         select record_id, shipment_line_id, obligation_type, fulfilled_on, record_reference, match_reason
         from marts.fct_obligation_records where match_status in ('no_such_shipment_line', 'obligation_not_raised')
-        order by fulfilled_on, record_id""") if has_table(con, "marts", "fct_obligation_records") else []
-    entities = rows(con, """
+        order by fulfilled_on, record_id""",
+        )
+        if has_table(con, "marts", "fct_obligation_records")
+        else []
+    )
+    entities = (
+        rows(
+            con,
+            """
         select d.exporter_entity_id as entity_id, e.legal_name, e.legal_name_local, e.entity_address,
             e.signatory_name, count(*) as lines
         from marts.fct_shipment_determinations as d
         left join marts.dim_legal_entities as e on d.exporter_entity_id = e.entity_id
         where d.export_date between ? and ?
-        group by all order by entity_id""", [period.start, period.end]) \
-        if has_table(con, "marts", "dim_legal_entities") else []
+        group by all order by entity_id""",
+            [period.start, period.end],
+        )
+        if has_table(con, "marts", "dim_legal_entities")
+        else []
+    )
     return {"by_type": by_type, "unmatched": unmatched, "entities": entities}
 
 
@@ -270,43 +320,71 @@ def evidence_gaps(con, top: int = 20) -> dict:
 
 
 def data_quality(con, period: Period) -> dict:
-    quarantine = rows(con, """
+    quarantine = rows(
+        con,
+        """
         select coalesce(extract, '(whole file)') as extract, reason, count(*) as rejected,
             min(loaded_at) as first_loaded_at, max(loaded_at) as last_loaded_at
-        from marts.rpt_load_rejections group by all order by rejected desc, extract, reason""")
-    flags = rows(con, """
+        from marts.rpt_load_rejections group by all order by rejected desc, extract, reason""",
+    )
+    flags = rows(
+        con,
+        """
         select flag, count(*) as lines from (
             select unnest(string_split(data_quality_flags, ';')) as flag
             from marts.fct_shipment_determinations
             where export_date between ? and ? and data_quality_flags != ''
-        ) group by all order by lines desc, flag""", [period.start, period.end])
-    unverified = rows(con, """
+        ) group by all order by lines desc, flag""",
+        [period.start, period.end],
+    )
+    unverified = rows(
+        con,
+        """
         select shipment_line_id, export_date, item_id, destination_country, control_basis, compliance_status
         from marts.fct_shipment_determinations
         where export_date between ? and ? and contains(data_quality_flags, 'origin_unverified')
-        order by export_date, shipment_line_id""", [period.start, period.end])
-    coverage = rows(con, "select * from reference.reference_data_coverage order by dataset") \
-        if has_table(con, "reference", "reference_data_coverage") else []
+        order by export_date, shipment_line_id""",
+        [period.start, period.end],
+    )
+    coverage = (
+        rows(con, "select * from reference.reference_data_coverage order by dataset")
+        if has_table(con, "reference", "reference_data_coverage")
+        else []
+    )
     for row in coverage:
-        row["covers_period"] = (row["first_date"] is None or row["first_date"] <= period.start) and \
-            (row["last_date"] is None or row["last_date"] >= period.end)
-    return {"quarantine": quarantine, "quarantine_total": sum(r["rejected"] for r in quarantine),
-            "flags": flags, "unverified": unverified, "coverage": coverage}
+        row["covers_period"] = (row["first_date"] is None or row["first_date"] <= period.start) and (
+            row["last_date"] is None or row["last_date"] >= period.end
+        )
+    return {
+        "quarantine": quarantine,
+        "quarantine_total": sum(r["rejected"] for r in quarantine),
+        "flags": flags,
+        "unverified": unverified,
+        "coverage": coverage,
+    }
 
 
 def policy(con, period: Period) -> dict:
     release = rows(con, "select * from publish.release")[0] if has_table(con, "publish", "release") else {}
     dbt_vars = json.loads(release.get("dbt_vars_json") or "{}")
-    clauses = rows(con, "select * from reference.regulatory_clauses order by effective_from, clause_id") \
-        if has_table(con, "reference", "regulatory_clauses") else []
+    clauses = (
+        rows(con, "select * from reference.regulatory_clauses order by effective_from, clause_id")
+        if has_table(con, "reference", "regulatory_clauses")
+        else []
+    )
     for row in clauses:
-        row["in_force_in_period"] = (row["effective_from"] is None or row["effective_from"] <= period.end) and \
-            (row["effective_to"] is None or row["effective_to"] >= period.start)
-    suspensions = rows(con, "select * from reference.regulatory_suspensions order by suspended_from, clause_id") \
-        if has_table(con, "reference", "regulatory_suspensions") else []
+        row["in_force_in_period"] = (row["effective_from"] is None or row["effective_from"] <= period.end) and (
+            row["effective_to"] is None or row["effective_to"] >= period.start
+        )
+    suspensions = (
+        rows(con, "select * from reference.regulatory_suspensions order by suspended_from, clause_id")
+        if has_table(con, "reference", "regulatory_suspensions")
+        else []
+    )
     for row in suspensions:
-        row["overlaps_period"] = row["suspended_from"] <= period.end and \
-            (row["suspended_to"] is None or row["suspended_to"] >= period.start)
+        row["overlaps_period"] = row["suspended_from"] <= period.end and (
+            row["suspended_to"] is None or row["suspended_to"] >= period.start
+        )
     return {"release": release, "vars": dbt_vars, "clauses": clauses, "suspensions": suspensions}
 
 
@@ -315,8 +393,16 @@ def comparison(current: dict, previous: dict) -> list[dict]:
     for key, (label, kind) in HEADLINE.items():
         now, before = Decimal(current[key] or 0), Decimal(previous[key] or 0)
         change = now - before
-        out.append({"label": label, "kind": kind, "current": now, "previous": before, "change": change,
-                    "change_pct": None if before == 0 else change * 100 / before})
+        out.append(
+            {
+                "label": label,
+                "kind": kind,
+                "current": now,
+                "previous": before,
+                "change": change,
+                "change_pct": None if before == 0 else change * 100 / before,
+            }
+        )
     return out
 
 
@@ -351,8 +437,9 @@ def _axes(width=7.0, height=2.6):
 def _thousands(ax, axis="y"):
     from matplotlib.ticker import FuncFormatter
 
-    fmt = FuncFormatter(lambda v, _: f"{v / 1e6:,.1f}M" if abs(v) >= 1e6 else f"{v / 1e3:,.0f}k" if abs(v) >= 1e3
-                        else f"{v:,.0f}")
+    fmt = FuncFormatter(
+        lambda v, _: f"{v / 1e6:,.1f}M" if abs(v) >= 1e6 else f"{v / 1e3:,.0f}k" if abs(v) >= 1e3 else f"{v:,.0f}"
+    )
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
 
 
@@ -375,10 +462,20 @@ def chart_latent(monthly: list[dict], period: Period, currency: str) -> str:
     fig, ax = _axes()
     months = [m["month"] for m in monthly]
     x = np.arange(len(months))
-    ax.bar(x - 0.2, [float(m["legal_value"]) for m in monthly], 0.4, color=PALETTE["main"],
-           label="licence required (legal view, suspensions applied)")
-    ax.bar(x + 0.2, [float(m["latent_value"]) for m in monthly], 0.4, color=PALETTE["latent"],
-           label="licence required if every suspension ended (as published)")
+    ax.bar(
+        x - 0.2,
+        [float(m["legal_value"]) for m in monthly],
+        0.4,
+        color=PALETTE["main"],
+        label="licence required (legal view, suspensions applied)",
+    )
+    ax.bar(
+        x + 0.2,
+        [float(m["latent_value"]) for m in monthly],
+        0.4,
+        color=PALETTE["latent"],
+        label="licence required if every suspension ended (as published)",
+    )
     ax.set_xticks(x, months, rotation=45)
     for i, month in enumerate(months):
         if month in period.months:
@@ -427,8 +524,9 @@ def build_context(con, period: Period, compare_previous: bool, serving: Path) ->
         "charts": {
             "by_month": chart_by_month(monthly, period, currency),
             "latent": chart_latent(monthly, period, currency),
-            "by_basis": chart_breakdown([b for b in basis if b["key"] != "none"], "Controlled value by control basis",
-                                        currency),
+            "by_basis": chart_breakdown(
+                [b for b in basis if b["key"] != "none"], "Controlled value by control basis", currency
+            ),
             "by_destination": chart_breakdown(destination, "Controlled value by destination (top 12)", currency),
             "by_end_use": chart_breakdown(end_use, "Controlled value by end-use outcome", currency),
         },
@@ -460,9 +558,16 @@ def _compare_rows(current: list[dict], previous: list[dict]) -> list[dict]:
     for key in keys:
         a = Decimal((now.get(key) or {}).get("controlled_value") or 0)
         b = Decimal((before.get(key) or {}).get("controlled_value") or 0)
-        out.append({"key": key, "current": a, "previous": b, "change": a - b,
-                    "lines_current": (now.get(key) or {}).get("lines") or 0,
-                    "lines_previous": (before.get(key) or {}).get("lines") or 0})
+        out.append(
+            {
+                "key": key,
+                "current": a,
+                "previous": b,
+                "change": a - b,
+                "lines_current": (now.get(key) or {}).get("lines") or 0,
+                "lines_previous": (before.get(key) or {}).get("lines") or 0,
+            }
+        )
     return out
 
 
@@ -492,8 +597,10 @@ def busiest_month() -> str | None:
     """The month with most export lines in the published release (for `make run`)."""
     con, _ = open_serving()
     try:
-        row = con.execute("select export_month from marts.rpt_regulatory_exposure group by all "
-                          "order by sum(line_count) desc, export_month desc limit 1").fetchone()
+        row = con.execute(
+            "select export_month from marts.rpt_regulatory_exposure group by all "
+            "order by sum(line_count) desc, export_month desc limit 1"
+        ).fetchone()
     finally:
         con.close()
     return row[0] if row else None

@@ -59,25 +59,75 @@ CHUNK_ROWS = 20_000  # declaration lines built before one write
 FX = {"EUR": 1.0, "USD": 1.10, "JPY": 162.0, "CNY": 7.85, "KRW": 1480.0, "GBP": 0.85, "CHF": 0.95}
 CURRENCY_DECIMALS = {"JPY": 0, "KRW": 0}
 COUNTRY_CURRENCY = {
-    "DE": "EUR", "FR": "EUR", "IT": "EUR", "NL": "EUR", "EE": "EUR", "ES": "EUR", "AT": "EUR",
-    "JP": "JPY", "CN": "CNY", "KR": "KRW", "GB": "GBP", "CH": "CHF",
+    "DE": "EUR",
+    "FR": "EUR",
+    "IT": "EUR",
+    "NL": "EUR",
+    "EE": "EUR",
+    "ES": "EUR",
+    "AT": "EUR",
+    "JP": "JPY",
+    "CN": "CNY",
+    "KR": "KRW",
+    "GB": "GBP",
+    "CH": "CHF",
 }
 
 # substance code -> price in EUR per kg (rough 2025 levels; only used to make values plausible)
 SUBSTANCE_PRICE_EUR = {
-    "Sm_metal": 30.0, "Dy_metal": 350.0, "Gd_metal": 32.0, "Tb_metal": 1300.0, "Lu_metal": 1500.0,
-    "Sc_metal": 3500.0, "Y_metal": 45.0, "SmCo_alloy": 55.0, "TbFe_alloy": 900.0, "DyFe_alloy": 280.0,
-    "TbDyFe_alloy": 700.0, "Dy_oxide": 230.0, "Tb_oxide": 1000.0,
-    "Nd_metal": 75.0, "Pr_metal": 80.0, "NdPr_metal": 72.0, "Ho_metal": 90.0, "DyF3": 260.0, "TbF3": 1050.0,
-    "Sm_oxide": 2.5, "Gd_oxide": 20.0, "Y_oxide": 6.0, "Nd_oxide": 60.0, "NdPr_oxide": 58.0, "Ce_oxide": 1.2,
-    "La_oxide": 0.8, "Er_oxide": 40.0, "Eu_oxide": 25.0, "Lu_oxide": 700.0, "Sc_oxide": 900.0, "Ho_oxide": 65.0,
-    "TbCo_alloy": 800.0, "GdCo_alloy": 40.0, "GdFe_alloy": 35.0, "ScAl_alloy": 600.0, "YAl_alloy": 40.0,
+    "Sm_metal": 30.0,
+    "Dy_metal": 350.0,
+    "Gd_metal": 32.0,
+    "Tb_metal": 1300.0,
+    "Lu_metal": 1500.0,
+    "Sc_metal": 3500.0,
+    "Y_metal": 45.0,
+    "SmCo_alloy": 55.0,
+    "TbFe_alloy": 900.0,
+    "DyFe_alloy": 280.0,
+    "TbDyFe_alloy": 700.0,
+    "Dy_oxide": 230.0,
+    "Tb_oxide": 1000.0,
+    "Nd_metal": 75.0,
+    "Pr_metal": 80.0,
+    "NdPr_metal": 72.0,
+    "Ho_metal": 90.0,
+    "DyF3": 260.0,
+    "TbF3": 1050.0,
+    "Sm_oxide": 2.5,
+    "Gd_oxide": 20.0,
+    "Y_oxide": 6.0,
+    "Nd_oxide": 60.0,
+    "NdPr_oxide": 58.0,
+    "Ce_oxide": 1.2,
+    "La_oxide": 0.8,
+    "Er_oxide": 40.0,
+    "Eu_oxide": 25.0,
+    "Lu_oxide": 700.0,
+    "Sc_oxide": 900.0,
+    "Ho_oxide": 65.0,
+    "TbCo_alloy": 800.0,
+    "GdCo_alloy": 40.0,
+    "GdFe_alloy": 35.0,
+    "ScAl_alloy": 600.0,
+    "YAl_alloy": 40.0,
     "YCo_alloy": 45.0,
 }
 ELEMENT_NAMES = {
-    "Sm": "Samarium", "Dy": "Dysprosium", "Gd": "Gadolinium", "Tb": "Terbium", "Lu": "Lutetium",
-    "Sc": "Scandium", "Y": "Yttrium", "Nd": "Neodymium", "Pr": "Praseodymium", "Ho": "Holmium",
-    "Ce": "Cerium", "La": "Lanthanum", "Er": "Erbium", "Eu": "Europium",
+    "Sm": "Samarium",
+    "Dy": "Dysprosium",
+    "Gd": "Gadolinium",
+    "Tb": "Terbium",
+    "Lu": "Lutetium",
+    "Sc": "Scandium",
+    "Y": "Yttrium",
+    "Nd": "Neodymium",
+    "Pr": "Praseodymium",
+    "Ho": "Holmium",
+    "Ce": "Cerium",
+    "La": "Lanthanum",
+    "Er": "Erbium",
+    "Eu": "Europium",
 }
 # No. 18 (1C902-1C908): element -> control code stem
 NO18_CODES = {"Sm": "1C902", "Gd": "1C903", "Tb": "1C904", "Dy": "1C905", "Lu": "1C906", "Sc": "1C907", "Y": "1C908"}
@@ -98,41 +148,130 @@ ENTITIES_BY_ID = {e[0]: e for e in ENTITIES}
 PLANT_COUNTRIES = (("DE", 22), ("JP", 16), ("KR", 10), ("US", 12), ("VN", 12), ("MX", 10), ("CN", 12), ("TW", 6))
 
 DESTINATIONS = (
-    ("US", 14), ("DE", 10), ("JP", 8), ("KR", 6), ("CN", 8), ("HK", 4), ("TW", 5), ("MO", 0.6), ("IN", 5),
-    ("NA", 1.2), ("GB", 3), ("FR", 3), ("IT", 2), ("NL", 2), ("MX", 3), ("BR", 2), ("VN", 3), ("TH", 2),
-    ("SG", 2), ("MY", 2), ("TR", 1.5), ("AE", 1), ("IL", 1), ("CA", 2), ("AU", 1.5), ("PL", 1.5), ("CZ", 1),
-    ("SE", 1), ("ES", 1.5), ("RU", 0.5), ("ZA", 0.5), ("CH", 1),
+    ("US", 14),
+    ("DE", 10),
+    ("JP", 8),
+    ("KR", 6),
+    ("CN", 8),
+    ("HK", 4),
+    ("TW", 5),
+    ("MO", 0.6),
+    ("IN", 5),
+    ("NA", 1.2),
+    ("GB", 3),
+    ("FR", 3),
+    ("IT", 2),
+    ("NL", 2),
+    ("MX", 3),
+    ("BR", 2),
+    ("VN", 3),
+    ("TH", 2),
+    ("SG", 2),
+    ("MY", 2),
+    ("TR", 1.5),
+    ("AE", 1),
+    ("IL", 1),
+    ("CA", 2),
+    ("AU", 1.5),
+    ("PL", 1.5),
+    ("CZ", 1),
+    ("SE", 1),
+    ("ES", 1.5),
+    ("RU", 0.5),
+    ("ZA", 0.5),
+    ("CH", 1),
 )
 
 SUPPLIER_COUNTRIES = {
     "rare_earth_material": (("CN", 55), ("MY", 8), ("EE", 4), ("JP", 8), ("US", 6), ("VN", 6), ("FR", 3), ("IN", 3)),
-    "permanent_magnet": (("CN", 55), ("JP", 15), ("DE", 6), ("VN", 8), ("KR", 4), ("US", 3), ("TW", 3), ("TH", 4),
-                         ("PH", 2)),
+    "permanent_magnet": (
+        ("CN", 55),
+        ("JP", 15),
+        ("DE", 6),
+        ("VN", 8),
+        ("KR", 4),
+        ("US", 3),
+        ("TW", 3),
+        ("TH", 4),
+        ("PH", 2),
+    ),
     "sputtering_target": (("JP", 30), ("US", 20), ("CN", 25), ("KR", 10), ("DE", 10), ("TW", 5)),
-    "assembly": (("CN", 30), ("JP", 15), ("DE", 10), ("KR", 8), ("TW", 10), ("VN", 8), ("MX", 6), ("US", 8),
-                 ("TH", 5)),
-    "other": (("CN", 30), ("DE", 15), ("JP", 10), ("US", 10), ("KR", 5), ("MX", 10), ("VN", 10), ("PL", 5),
-              ("CZ", 5), ("GB", 2), ("CH", 2)),
+    "assembly": (("CN", 30), ("JP", 15), ("DE", 10), ("KR", 8), ("TW", 10), ("VN", 8), ("MX", 6), ("US", 8), ("TH", 5)),
+    "other": (
+        ("CN", 30),
+        ("DE", 15),
+        ("JP", 10),
+        ("US", 10),
+        ("KR", 5),
+        ("MX", 10),
+        ("VN", 10),
+        ("PL", 5),
+        ("CZ", 5),
+        ("GB", 2),
+        ("CH", 2),
+    ),
 }
 # where the rare earth in a lot was first produced (empty = unknown)
 RE_ORIGINS = (("CN", 68), ("MY", 8), ("US", 4), ("EE", 2), ("JP", 4), ("VN", 3), ("AU", 1), ("", 10))
 
 NON_PART1_FORMS = (
-    "Nd_metal", "Pr_metal", "NdPr_metal", "Ho_metal", "DyF3", "TbF3", "Sm_oxide", "Gd_oxide", "Y_oxide",
-    "Nd_oxide", "NdPr_oxide", "Ce_oxide", "La_oxide", "Er_oxide", "Eu_oxide", "Lu_oxide", "Sc_oxide", "Ho_oxide",
+    "Nd_metal",
+    "Pr_metal",
+    "NdPr_metal",
+    "Ho_metal",
+    "DyF3",
+    "TbF3",
+    "Sm_oxide",
+    "Gd_oxide",
+    "Y_oxide",
+    "Nd_oxide",
+    "NdPr_oxide",
+    "Ce_oxide",
+    "La_oxide",
+    "Er_oxide",
+    "Eu_oxide",
+    "Lu_oxide",
+    "Sc_oxide",
+    "Ho_oxide",
 )
 
 # target_material -> (substance declared, RE mass fraction)
 TARGETS = {
-    "Tb": ("Tb_metal", 1.0), "TbCo": ("TbCo_alloy", 0.35), "TbDyFe": ("TbDyFe_alloy", 1.0),
-    "Gd": ("Gd_metal", 1.0), "GdFe": ("GdFe_alloy", 0.3), "GdCo": ("GdCo_alloy", 0.3), "Sm": ("Sm_metal", 1.0),
-    "SmCo": ("SmCo_alloy", 1.0), "Dy": ("Dy_metal", 1.0), "Lu": ("Lu_metal", 1.0), "Sc": ("Sc_metal", 1.0),
-    "ScAl": ("ScAl_alloy", 0.2), "Y": ("Y_metal", 1.0), "YAl": ("YAl_alloy", 0.1), "YCo": ("YCo_alloy", 0.3),
+    "Tb": ("Tb_metal", 1.0),
+    "TbCo": ("TbCo_alloy", 0.35),
+    "TbDyFe": ("TbDyFe_alloy", 1.0),
+    "Gd": ("Gd_metal", 1.0),
+    "GdFe": ("GdFe_alloy", 0.3),
+    "GdCo": ("GdCo_alloy", 0.3),
+    "Sm": ("Sm_metal", 1.0),
+    "SmCo": ("SmCo_alloy", 1.0),
+    "Dy": ("Dy_metal", 1.0),
+    "Lu": ("Lu_metal", 1.0),
+    "Sc": ("Sc_metal", 1.0),
+    "ScAl": ("ScAl_alloy", 0.2),
+    "Y": ("Y_metal", 1.0),
+    "YAl": ("YAl_alloy", 0.1),
+    "YCo": ("YCo_alloy", 0.3),
     "Nd": ("Nd_metal", 1.0),
 }
-TARGET_WEIGHTS = (("Tb", 8), ("TbCo", 10), ("TbDyFe", 3), ("Gd", 5), ("GdFe", 3), ("GdCo", 3), ("Sm", 2),
-                  ("SmCo", 3), ("Dy", 4), ("Lu", 2), ("Sc", 4), ("ScAl", 12), ("Y", 4), ("YAl", 6), ("YCo", 2),
-                  ("Nd", 3))
+TARGET_WEIGHTS = (
+    ("Tb", 8),
+    ("TbCo", 10),
+    ("TbDyFe", 3),
+    ("Gd", 5),
+    ("GdFe", 3),
+    ("GdCo", 3),
+    ("Sm", 2),
+    ("SmCo", 3),
+    ("Dy", 4),
+    ("Lu", 2),
+    ("Sc", 4),
+    ("ScAl", 12),
+    ("Y", 4),
+    ("YAl", 6),
+    ("YCo", 2),
+    ("Nd", 3),
+)
 
 # (description, hs_code, quantity range for export lines, unit cost range in EUR)
 OTHER_PARTS = (
@@ -157,53 +296,115 @@ OTHER_PARTS = (
 
 # Assemblies per BOM level: (description stem, hs_code)
 LEVEL_TEMPLATES = {
-    0: (("Industrial robot arm, 6-axis", "8479500000"), ("MRI scanner 1.5 T", "9018131000"),
-        ("Electric vehicle drive unit", "8501530000"), ("Storage server 2U", "8471500000"),
-        ("CNC machining centre", "8457101000"), ("Wind turbine generator kit", "8502310000"),
-        ("Infusion pump", "9018908400"), ("Agricultural drone", "8806930000"), ("Collaborative robot", "847950"),
-        ("Hearing aid", "9021400000"), ("Electric scooter", "8711600000"),
-        ("Semiconductor wafer handler", "8486400000")),
-    1: (("Servo drive module", "8504409500"), ('HDD 3.5" 20 TB', "8471701000"), ("MRI gradient module", "9018139000"),
-        ("E-axle module", "8708509900"), ("Robot joint module", "8483409000"), ("Pitch drive unit", "8503009900"),
-        ("Drone propulsion module", "8807300000"), ("Elevator traction machine", "8428909000"),
-        ("Sensor fusion module", "9031809800"), ("Audio amplifier module", "8518400000")),
-    2: (("Servo motor", "8501520000"), ("Brushless DC motor", "8501310000"), ("Linear actuator", "8412310000"),
-        ("Stepper motor", "8501109900"), ("Position sensor", "9031809100"), ("Torque sensor", "9031200000"),
-        ("Traction motor stator", "8503001000"), ("Hub motor", "8501320000"), ("Magnetic encoder", "9031808000"),
-        ("Solenoid actuator", "8505200000"), ("Vibration motor", "8501109300")),
-    3: (("Rotor assembly", "8503009900"), ("Stator assembly", "8503001000"), ("Voice coil motor", "8501109100"),
-        ("Hall sensor element", "8541490000"), ("Encoder disc", "9031900000"), ("Spindle motor", "8501109300"),
-        ("Linear motor magnet track", "8505190000"), ("Halbach array", "85051100"),
-        ("Loudspeaker driver", "8518290000"), ("Magnetic coupling", "8505200000"),
-        ("Read/write head stack", "8473302000"), ("Gradient coil segment", "9018909000")),
+    0: (
+        ("Industrial robot arm, 6-axis", "8479500000"),
+        ("MRI scanner 1.5 T", "9018131000"),
+        ("Electric vehicle drive unit", "8501530000"),
+        ("Storage server 2U", "8471500000"),
+        ("CNC machining centre", "8457101000"),
+        ("Wind turbine generator kit", "8502310000"),
+        ("Infusion pump", "9018908400"),
+        ("Agricultural drone", "8806930000"),
+        ("Collaborative robot", "847950"),
+        ("Hearing aid", "9021400000"),
+        ("Electric scooter", "8711600000"),
+        ("Semiconductor wafer handler", "8486400000"),
+    ),
+    1: (
+        ("Servo drive module", "8504409500"),
+        ('HDD 3.5" 20 TB', "8471701000"),
+        ("MRI gradient module", "9018139000"),
+        ("E-axle module", "8708509900"),
+        ("Robot joint module", "8483409000"),
+        ("Pitch drive unit", "8503009900"),
+        ("Drone propulsion module", "8807300000"),
+        ("Elevator traction machine", "8428909000"),
+        ("Sensor fusion module", "9031809800"),
+        ("Audio amplifier module", "8518400000"),
+    ),
+    2: (
+        ("Servo motor", "8501520000"),
+        ("Brushless DC motor", "8501310000"),
+        ("Linear actuator", "8412310000"),
+        ("Stepper motor", "8501109900"),
+        ("Position sensor", "9031809100"),
+        ("Torque sensor", "9031200000"),
+        ("Traction motor stator", "8503001000"),
+        ("Hub motor", "8501320000"),
+        ("Magnetic encoder", "9031808000"),
+        ("Solenoid actuator", "8505200000"),
+        ("Vibration motor", "8501109300"),
+    ),
+    3: (
+        ("Rotor assembly", "8503009900"),
+        ("Stator assembly", "8503001000"),
+        ("Voice coil motor", "8501109100"),
+        ("Hall sensor element", "8541490000"),
+        ("Encoder disc", "9031900000"),
+        ("Spindle motor", "8501109300"),
+        ("Linear motor magnet track", "8505190000"),
+        ("Halbach array", "85051100"),
+        ("Loudspeaker driver", "8518290000"),
+        ("Magnetic coupling", "8505200000"),
+        ("Read/write head stack", "8473302000"),
+        ("Gradient coil segment", "9018909000"),
+    ),
 }
 
 END_USES = (  # (end_use_code, end_use_statement, weight)
-    ("civil", "", 40), ("civil", "industrial automation", 12), ("civil", "automotive traction motors", 8),
-    ("civil", "consumer electronics assembly", 6), ("civil", "wind power generation", 4),
-    ("civil", "medical imaging equipment", 4), ("civil", "data storage", 4), ("civil", "general civil use", 8),
-    ("", "R&D of 14 nm logic chips", 0.6), ("", "232-layer NAND production", 0.6),
-    ("", "Production of 28 nm logic chips", 0.6), ("", "3D NAND flash, 128 layers", 0.5),
-    ("", "R&D of 300-layer 3D NAND", 0.4), ("", "EUV lithography subsystem for 5nm node", 0.4),
-    ("", "general industrial use", 1.2), ("", "to be advised", 0.8), ("", "", 1.0),
+    ("civil", "", 40),
+    ("civil", "industrial automation", 12),
+    ("civil", "automotive traction motors", 8),
+    ("civil", "consumer electronics assembly", 6),
+    ("civil", "wind power generation", 4),
+    ("civil", "medical imaging equipment", 4),
+    ("civil", "data storage", 4),
+    ("civil", "general civil use", 8),
+    ("", "R&D of 14 nm logic chips", 0.6),
+    ("", "232-layer NAND production", 0.6),
+    ("", "Production of 28 nm logic chips", 0.6),
+    ("", "3D NAND flash, 128 layers", 0.5),
+    ("", "R&D of 300-layer 3D NAND", 0.4),
+    ("", "EUV lithography subsystem for 5nm node", 0.4),
+    ("", "general industrial use", 1.2),
+    ("", "to be advised", 0.8),
+    ("", "", 1.0),
     ("", "Earthquake relief, emergency power units", 0.3),
     ("", "emergency MRI repair during a public-health incident", 0.3),
-    ("", 'Spare parts for "Line 4" servo presses', 0.4), ("", "AI model training cluster for defence research", 0.2),
+    ("", 'Spare parts for "Line 4" servo presses', 0.4),
+    ("", "AI model training cluster for defence research", 0.2),
     ("", "flight controllers for armed forces drones", 0.2),
-    ("military", "armoured vehicle actuators", 0.4), ("wmd", "missile guidance components", 0.05),
-    ("terrorism", "", 0.02), ("logic_chips_le_14nm", "R&D of 7 nm logic devices", 0.5),
+    ("military", "armoured vehicle actuators", 0.4),
+    ("wmd", "missile guidance components", 0.05),
+    ("terrorism", "", 0.02),
+    ("logic_chips_le_14nm", "R&D of 7 nm logic devices", 0.5),
     ("memory_chips_ge_256_layers", "276-layer 3D NAND production", 0.4),
     ("advanced_chip_equipment", "magnetron assemblies for etch tools", 0.5),
     ("ai_military_potential", "AI accelerator R&D, dual-use", 0.3),
     ("humanitarian_medical", "emergency medical equipment for outbreak response", 0.5),
     ("humanitarian_disaster", "flood relief pumps", 0.3),
 )
-LINES_PER_DECLARATION = ((1, 40), (2, 20), (3, 12), (4, 8), (5, 6), (6, 3), (7, 2), (8, 2), (9, 1.5), (10, 1.5),
-                         (12, 1.5), (15, 1), (20, 0.8), (30, 0.4))  # mean 3.2
+LINES_PER_DECLARATION = (
+    (1, 40),
+    (2, 20),
+    (3, 12),
+    (4, 8),
+    (5, 6),
+    (6, 3),
+    (7, 2),
+    (8, 2),
+    (9, 1.5),
+    (10, 1.5),
+    (12, 1.5),
+    (15, 1),
+    (20, 0.8),
+    (30, 0.4),
+)  # mean 3.2
 
 
 def _lines_per_declaration(mean: float) -> tuple[tuple[int, float], ...]:
     """LINES_PER_DECLARATION's long tail, tilted (weights * t**k) until its mean is `mean`."""
+
     def table(t: float):
         return tuple((k, w * t**k) for k, w in LINES_PER_DECLARATION)
 
@@ -218,17 +419,38 @@ def _lines_per_declaration(mean: float) -> tuple[tuple[int, float], ...]:
         mid = (lo + hi) / 2
         lo, hi = (mid, hi) if mean_of(mid) < mean else (lo, mid)
     return table(round((lo + hi) / 2, 9))
-OTHER_REMARKS = ("Urgent shipment", "Returned goods after repair", "Replacement under warranty",
-                 'Re-export, origin declared "CN"', "Consolidated shipment; see packing list")
+
+
+OTHER_REMARKS = (
+    "Urgent shipment",
+    "Returned goods after repair",
+    "Replacement under warranty",
+    'Re-export, origin declared "CN"',
+    "Consolidated shipment; see packing list",
+)
 FOC_REMARK = "Free of charge \u2013 sample, no commercial value"
 P_FOC = 0.003
 P_REMARK = 0.01
 P_MULTILINE_REMARK = 0.0001
 
 _DECL_FIELDS = (
-    "declaration_id", "line_no", "export_date", "exporter_entity_id", "exporter_country", "item_id", "quantity",
-    "line_value", "currency", "destination_country", "consignee_party_id", "end_user_party_id", "end_use_code",
-    "end_use_statement", "hs_code", "customs_remarks", "extracted_at",
+    "declaration_id",
+    "line_no",
+    "export_date",
+    "exporter_entity_id",
+    "exporter_country",
+    "item_id",
+    "quantity",
+    "line_value",
+    "currency",
+    "destination_country",
+    "consignee_party_id",
+    "end_user_party_id",
+    "end_use_code",
+    "end_use_statement",
+    "hs_code",
+    "customs_remarks",
+    "extracted_at",
 )
 
 
@@ -421,8 +643,16 @@ class Shape:
 
 
 # Share of the items of each kind (of Shape.items), and the minimum of each (small samples).
-_ITEM_SHARES = {"materials": 0.015, "magnets": 0.15, "targets": 0.02, "others": 0.30, "level3": 0.20,
-                "level2": 0.15, "level1": 0.10, "level0": 0.065}
+_ITEM_SHARES = {
+    "materials": 0.015,
+    "magnets": 0.15,
+    "targets": 0.02,
+    "others": 0.30,
+    "level3": 0.20,
+    "level2": 0.15,
+    "level1": 0.10,
+    "level0": 0.065,
+}
 # Component lines per BOM parent before extra purchased parts are added, and certificate
 # lines per item at full coverage (measured on generated worlds; used to reach the targets).
 _BASE_LINES_PER_PARENT = 4.3
@@ -575,9 +805,13 @@ class World:
         self.magnets: list[Item] = []
         self.targets: list[Item] = []
         mtypes = _cum((("NdFeB", 60), ("SmCo", 10), ("ferrite", 20), ("AlNiCo", 5), ("other", 5)))
-        grades = {"NdFeB": ("N35", "N42", "N48H", "N42SH", "N45UH", "N38EH", "N40AH"),
-                  "SmCo": ("SmCo5", "Sm2Co17 YXG-30", "Sm2Co17 YXG-28H"), "ferrite": ("Y30BH", "Y35", "C8"),
-                  "AlNiCo": ("AlNiCo 5", "AlNiCo 8"), "other": ("bonded NdFeB", "SmFeN bonded")}
+        grades = {
+            "NdFeB": ("N35", "N42", "N48H", "N42SH", "N45UH", "N38EH", "N40AH"),
+            "SmCo": ("SmCo5", "Sm2Co17 YXG-30", "Sm2Co17 YXG-28H"),
+            "ferrite": ("Y30BH", "Y35", "C8"),
+            "AlNiCo": ("AlNiCo 5", "AlNiCo 8"),
+            "other": ("bonded NdFeB", "SmFeN bonded"),
+        }
         plants = _cum(PLANT_COUNTRIES)
         for i in range(self.c["magnets"]):
             mt = ("NdFeB", "SmCo", "ferrite", "AlNiCo")[i] if i < 4 else _pick(rng, mtypes)
@@ -630,16 +864,19 @@ class World:
                 mass_g=mass,
                 substances=subs,
                 supplier=sup,
-                chinese_re_technology=("Y" if country == "VN" and rng.random() < 0.5 else
-                                       rng.choice(("N", "N", "N", "N", "Y", ""))),
+                chinese_re_technology=(
+                    "Y" if country == "VN" and rng.random() < 0.5 else rng.choice(("N", "N", "N", "N", "Y", ""))
+                ),
             )
             heavy = [s for s, _ in subs if s in ("Dy_metal", "Tb_metal", "Dy_oxide", "Sm_metal", "SmCo_alloy")]
             item.remark_cn = f"{NO18_CODES[_element(heavy[0])]}.a controlled" if heavy else "non-controlled"
             if made_here:
                 comps = [(self.material_by_form[s], mass / 1000 * f * 1.08) for s, f in subs]
                 if mt == "NdFeB":
-                    comps += [(self.other_by_desc["Ferro-boron alloy FeB 18%"], mass / 1000 * 0.05),
-                              (self.other_by_desc["Electrolytic iron flakes"], mass / 1000 * 0.62)]
+                    comps += [
+                        (self.other_by_desc["Ferro-boron alloy FeB 18%"], mass / 1000 * 0.05),
+                        (self.other_by_desc["Electrolytic iron flakes"], mass / 1000 * 0.62),
+                    ]
                 else:
                     comps.append((self.other_by_desc["Cobalt metal cathodes"], mass / 1000 * 0.6))
                 self._bom(item, comps, keep=(i < 2))
@@ -679,8 +916,11 @@ class World:
             if made_here:
                 form = substance if substance in self.material_by_form else f"{el}_metal"
                 mat = self.material_by_form.get(form) or self.materials[0]
-                self._bom(item, [(mat, mass / 1000 * frac * 1.1),
-                                 (self.other_by_desc["Copper backing plate"], 1)], keep=(i == 0))
+                self._bom(
+                    item,
+                    [(mat, mass / 1000 * frac * 1.1), (self.other_by_desc["Copper backing plate"], 1)],
+                    keep=(i == 0),
+                )
             self.targets.append(item)
 
     # -- levels 3..0: assemblies
@@ -788,7 +1028,9 @@ class World:
                 continue
             first_change = max(start, dt.date(2025, 2, 1))
             if r < self.requantify:  # same component, new quantity, one to three times
-                changes = sorted({_rand_day(rng, first_change, dt.date(2026, 10, 31)) for _ in range(rng.choice((1, 2, 3)))})
+                changes = sorted(
+                    {_rand_day(rng, first_change, dt.date(2026, 10, 31)) for _ in range(rng.choice((1, 2, 3)))}
+                )
                 valid_from, quantity = start, q
                 for change in changes:
                     self.bom_rows.append((parent.item_id, comp.item_id, quantity, _d(valid_from), _d(change), ts))
@@ -816,17 +1058,32 @@ class World:
         rng = random.Random(f"items:{self.rng.random()}")
         rows = []
         for it in self.items:
-            cur = COUNTRY_CURRENCY.get(it.country, "USD") if it.item_type == "manufactured" else (
-                it.supplier[2] if it.supplier else "USD")
+            cur = (
+                COUNTRY_CURRENCY.get(it.country, "USD")
+                if it.item_type == "manufactured"
+                else (it.supplier[2] if it.supplier else "USD")
+            )
             cost = "" if rng.random() < 0.04 else _money(it.cost_eur * FX[cur], cur)
-            rows.append(_row("erp/items", {
-                "item_id": it.item_id, "description": it.description, "item_type": it.item_type,
-                "product_form": it.product_form, "magnet_type": it.magnet_type,
-                "target_material": it.target_material, "material_form": it.material_form,
-                "country_of_manufacture": it.country, "hs_code": it.hs_code,
-                "chinese_re_technology": it.chinese_re_technology, "standard_cost": cost,
-                "standard_cost_currency": cur if cost else "", "extracted_at": self.snapshot,
-            }))
+            rows.append(
+                _row(
+                    "erp/items",
+                    {
+                        "item_id": it.item_id,
+                        "description": it.description,
+                        "item_type": it.item_type,
+                        "product_form": it.product_form,
+                        "magnet_type": it.magnet_type,
+                        "target_material": it.target_material,
+                        "material_form": it.material_form,
+                        "country_of_manufacture": it.country,
+                        "hs_code": it.hs_code,
+                        "chinese_re_technology": it.chinese_re_technology,
+                        "standard_cost": cost,
+                        "standard_cost_currency": cur if cost else "",
+                        "extracted_at": self.snapshot,
+                    },
+                )
+            )
         return rows
 
     def purchase_rows(self) -> list[tuple]:
@@ -855,14 +1112,24 @@ class World:
                     origin = "" if rng.random() < 0.07 else sup_country
                 for line in range(1, 2 if rng.random() < 0.85 else 3):
                     qty = _log_uniform(rng, lo, hi) * 3
-                    rows.append(_row("procurement/purchase_lines", {
-                        "po_line_id": f"{po}-{line * 10:05d}", "po_number": str(po), "supplier_id": sup_id,
-                        "item_id": it.item_id,
-                        "quantity": _pos(qty, 3) if it.qty_places else str(max(1, int(qty))),
-                        "unit_price": _money(it.cost_eur * FX[currency] * rng.uniform(0.85, 1.15), currency),
-                        "currency": currency, "order_date": _d(order), "receipt_date": _d(receipt),
-                        "country_of_origin": origin, "extracted_at": self.stamp.at(receipt + dt.timedelta(days=1)),
-                    }))
+                    rows.append(
+                        _row(
+                            "procurement/purchase_lines",
+                            {
+                                "po_line_id": f"{po}-{line * 10:05d}",
+                                "po_number": str(po),
+                                "supplier_id": sup_id,
+                                "item_id": it.item_id,
+                                "quantity": _pos(qty, 3) if it.qty_places else str(max(1, int(qty))),
+                                "unit_price": _money(it.cost_eur * FX[currency] * rng.uniform(0.85, 1.15), currency),
+                                "currency": currency,
+                                "order_date": _d(order),
+                                "receipt_date": _d(receipt),
+                                "country_of_origin": origin,
+                                "extracted_at": self.stamp.at(receipt + dt.timedelta(days=1)),
+                            },
+                        )
+                    )
         return rows
 
     def certificate_rows(self) -> list[tuple]:
@@ -875,8 +1142,13 @@ class World:
                 continue
             form = it.product_form
             # "other" parts: a supplier's declaration that the part holds no rare earth
-            coverage = {"rare_earth_material": 0.7, "permanent_magnet": 0.85, "sputtering_target": 0.9,
-                        "assembly": 0.55, "other": 0.8}[form]
+            coverage = {
+                "rare_earth_material": 0.7,
+                "permanent_magnet": 0.85,
+                "sputtering_target": 0.9,
+                "assembly": 0.55,
+                "other": 0.8,
+            }[form]
             if rng.random() >= coverage * self.certificate_coverage:
                 continue  # no document at all
             sup_id, _, cur = it.supplier
@@ -897,8 +1169,12 @@ class World:
                 valid_to = None if open_ended else valid_from + dt.timedelta(days=rng.choice((180, 364, 365, 729)))
                 issued = valid_from - dt.timedelta(days=rng.randrange(0, 15))
                 common = {
-                    "certificate_id": f"CERT-{seq:07d}", "supplier_id": sup_id, "item_id": it.item_id,
-                    "document_type": doc, "issued_on": _d(issued), "valid_from": _d(valid_from),
+                    "certificate_id": f"CERT-{seq:07d}",
+                    "supplier_id": sup_id,
+                    "item_id": it.item_id,
+                    "document_type": doc,
+                    "issued_on": _d(issued),
+                    "valid_from": _d(valid_from),
                     "valid_to": _d(valid_to) if valid_to else "",
                     "extracted_at": self.stamp.at(issued + dt.timedelta(days=rng.randrange(1, 6))),
                     "chinese_re_technology": it.chinese_re_technology if rng.random() < 0.8 else rng.choice(("Y", "")),
@@ -914,8 +1190,15 @@ class World:
 
     def _certificate_lines(self, it: Item, doc: str, cur: str, origins) -> list[dict]:
         rng = self.rng
-        blank = {"substance": "", "element": "", "mass_g_per_unit": "", "content_value_per_unit": "",
-                 "content_value_currency": "", "origin_country": "", "declared_value_share_pct": ""}
+        blank = {
+            "substance": "",
+            "element": "",
+            "mass_g_per_unit": "",
+            "content_value_per_unit": "",
+            "content_value_currency": "",
+            "origin_country": "",
+            "declared_value_share_pct": "",
+        }
         if doc == "compliance_notice":
             share = rng.choice(("0", "0.05", "0.09", "0.1", "0.1", "0.12", "0.25", "0.8", "2.4", "12.5", "100"))
             line = {**blank, "declared_value_share_pct": share, "origin_country": _pick(rng, origins)}
@@ -947,91 +1230,351 @@ class World:
             for part, origin in split:
                 g = grams * part
                 value = g / 1000 * SUBSTANCE_PRICE_EUR[s] * FX[cur] * rng.uniform(0.8, 1.2)
-                lines.append({
-                    **blank, "substance": s, "element": _element(s), "origin_country": origin,
-                    "mass_g_per_unit": _pos(g, 6) if basis < 0.8 else "",
-                    "content_value_per_unit": _money(value, cur) if basis >= 0.3 else "",
-                    "content_value_currency": cur if basis >= 0.3 else "",
-                })
+                lines.append(
+                    {
+                        **blank,
+                        "substance": s,
+                        "element": _element(s),
+                        "origin_country": origin,
+                        "mass_g_per_unit": _pos(g, 6) if basis < 0.8 else "",
+                        "content_value_per_unit": _money(value, cur) if basis >= 0.3 else "",
+                        "content_value_currency": cur if basis >= 0.3 else "",
+                    }
+                )
         return lines
 
 
 # --------------------------------------------------------------------------- parties
 
 _CN = {
-    "cities": (("Shenzhen", "深圳"), ("Shanghai", "上海"), ("Beijing", "北京"), ("Suzhou", "苏州"), ("Ningbo", "宁波"),
-               ("Baotou", "包头"), ("Ganzhou", "赣州"), ("Xiamen", "厦门"), ("Guangzhou", "广州"), ("Tianjin", "天津"),
-               ("Hefei", "合肥"), ("Chengdu", "成都"), ("Wuhan", "武汉"), ("Xi'an", "西安")),
-    "brands": (("Huaxin", "华信"), ("Zhongke", "中科"), ("Jinli", "金力"), ("Tianhe", "天和"), ("Hengtong", "恒通"),
-               ("Ruixin", "瑞芯"), ("Xinyuan", "鑫源"), ("Dongfang", "东方"), ("Guoxin", "国芯"), ("Haitai", "海泰"),
-               ("Yuanhang", "远航"), ("Boyuan", "博远"), ("Jingwei", "精威"), ("Kaida", "凯达")),
-    "sectors": (("Electronics", "电子"), ("Magnetic Materials", "磁材"), ("Precision Machinery", "精密机械"),
-                ("Semiconductor", "半导体"), ("Technology", "科技"), ("Motor", "电机"), ("New Energy", "新能源"),
-                ("Medical Devices", "医疗器械"), ("Automation", "自动化")),
+    "cities": (
+        ("Shenzhen", "深圳"),
+        ("Shanghai", "上海"),
+        ("Beijing", "北京"),
+        ("Suzhou", "苏州"),
+        ("Ningbo", "宁波"),
+        ("Baotou", "包头"),
+        ("Ganzhou", "赣州"),
+        ("Xiamen", "厦门"),
+        ("Guangzhou", "广州"),
+        ("Tianjin", "天津"),
+        ("Hefei", "合肥"),
+        ("Chengdu", "成都"),
+        ("Wuhan", "武汉"),
+        ("Xi'an", "西安"),
+    ),
+    "brands": (
+        ("Huaxin", "华信"),
+        ("Zhongke", "中科"),
+        ("Jinli", "金力"),
+        ("Tianhe", "天和"),
+        ("Hengtong", "恒通"),
+        ("Ruixin", "瑞芯"),
+        ("Xinyuan", "鑫源"),
+        ("Dongfang", "东方"),
+        ("Guoxin", "国芯"),
+        ("Haitai", "海泰"),
+        ("Yuanhang", "远航"),
+        ("Boyuan", "博远"),
+        ("Jingwei", "精威"),
+        ("Kaida", "凯达"),
+    ),
+    "sectors": (
+        ("Electronics", "电子"),
+        ("Magnetic Materials", "磁材"),
+        ("Precision Machinery", "精密机械"),
+        ("Semiconductor", "半导体"),
+        ("Technology", "科技"),
+        ("Motor", "电机"),
+        ("New Energy", "新能源"),
+        ("Medical Devices", "医疗器械"),
+        ("Automation", "自动化"),
+    ),
 }
-_TW_SECTORS = (("Electronics", "電子"), ("Magnetic Materials", "磁材"), ("Precision Machinery", "精密機械"),
-               ("Semiconductor", "半導體"), ("Technology", "科技"), ("Motor", "電機"), ("Automation", "自動化"))
-_TW_CITIES = {"TW": (("Taipei", "台北"), ("Hsinchu", "新竹"), ("Taichung", "台中"), ("Kaohsiung", "高雄")),
-              "HK": (("Hong Kong", "香港"), ("Kowloon", "九龍")), "MO": (("Macao", "澳門"),)}
-_TW_BRANDS = (("Huaxin", "華信"), ("Hengtong", "恒通"), ("Ruixin", "瑞芯"), ("Dongfang", "東方"), ("Haitai", "海泰"),
-              ("Yuanhang", "遠航"), ("Kaida", "凱達"), ("Jinlong", "金龍"), ("Hongyu", "宏宇"))
-_JP = {"cities": (("Tokyo", "東京"), ("Osaka", "大阪"), ("Nagoya", "名古屋"), ("Yokohama", "横浜"), ("Kyoto", "京都"),
-                  ("Kobe", "神戸")),
-       "sectors": (("Denki", "電機"), ("Seiko", "精工"), ("Jiki", "磁気"), ("Handotai", "半導体"), ("Kogyo", "工業"),
-                   ("Iryo Kiki", "医療機器"), ("Seimitsu", "精密"))}
-_KR = {"brands": (("Hanil", "한일"), ("Daesung", "대성"), ("Samhwa", "삼화"), ("Shinwoo", "신우"), ("Sejin", "세진"),
-                  ("Kumho", "금호"), ("Dongil", "동일")),
-       "sectors": (("Electronics", "전자"), ("Precision", "정밀"), ("Semiconductor", "반도체"), ("Motors", "모터"),
-                   ("Materials", "소재"), ("Industrial", "산업"))}
-_RU = {"brands": (("Magnit-Tekh", "Магнит-Тех"), ("Uralpribor", "Уралприбор"), ("Sibelektro", "Сибэлектро"),
-                  ("Nevskiy Zavod", "Невский завод"))}
-_LATIN_BRANDS = ("Apex", "Borealis", "Cobalt Ridge", "Delta", "Everest", "Falcon", "Granite", "Helios", "Ionic",
-                 "Juniper", "Kestrel", "Lumen", "Meridian", "Nova", "Orion", "Pinnacle", "Quantum", "Riverstone",
-                 "Summit", "Titan", "Umbra", "Vertex", "Westfield", "Zenith", "Nordlicht", "Alpen", "Sirius",
-                 "Atlas", "Brightwater", "Cedar")
-_LATIN_SECTORS = ("Motion", "Electronics", "Magnetics", "Robotics", "Medical Systems", "Drives", "Automation",
-                  "Semiconductor", "Energy Systems", "Precision Parts", "Sensors", "Storage", "Industrial Supply")
-_SUFFIX = {"US": "Inc.", "CA": "Inc.", "DE": "GmbH", "CH": "AG", "FR": "SAS", "IT": "S.p.A.", "NL": "B.V.",
-           "ES": "S.L.", "GB": "Ltd", "IN": "Pvt. Ltd.", "NA": "(Pty) Ltd", "ZA": "(Pty) Ltd", "BR": "Ltda.",
-           "MX": "S.A. de C.V.", "PL": "Sp. z o.o.", "CZ": "s.r.o.", "SE": "AB", "AU": "Pty Ltd",
-           "SG": "Pte. Ltd.", "MY": "Sdn. Bhd.", "TH": "Co., Ltd.", "VN": "Co., Ltd.", "TR": "A.S.",
-           "AE": "FZE", "IL": "Ltd."}
+_TW_SECTORS = (
+    ("Electronics", "電子"),
+    ("Magnetic Materials", "磁材"),
+    ("Precision Machinery", "精密機械"),
+    ("Semiconductor", "半導體"),
+    ("Technology", "科技"),
+    ("Motor", "電機"),
+    ("Automation", "自動化"),
+)
+_TW_CITIES = {
+    "TW": (("Taipei", "台北"), ("Hsinchu", "新竹"), ("Taichung", "台中"), ("Kaohsiung", "高雄")),
+    "HK": (("Hong Kong", "香港"), ("Kowloon", "九龍")),
+    "MO": (("Macao", "澳門"),),
+}
+_TW_BRANDS = (
+    ("Huaxin", "華信"),
+    ("Hengtong", "恒通"),
+    ("Ruixin", "瑞芯"),
+    ("Dongfang", "東方"),
+    ("Haitai", "海泰"),
+    ("Yuanhang", "遠航"),
+    ("Kaida", "凱達"),
+    ("Jinlong", "金龍"),
+    ("Hongyu", "宏宇"),
+)
+_JP = {
+    "cities": (
+        ("Tokyo", "東京"),
+        ("Osaka", "大阪"),
+        ("Nagoya", "名古屋"),
+        ("Yokohama", "横浜"),
+        ("Kyoto", "京都"),
+        ("Kobe", "神戸"),
+    ),
+    "sectors": (
+        ("Denki", "電機"),
+        ("Seiko", "精工"),
+        ("Jiki", "磁気"),
+        ("Handotai", "半導体"),
+        ("Kogyo", "工業"),
+        ("Iryo Kiki", "医療機器"),
+        ("Seimitsu", "精密"),
+    ),
+}
+_KR = {
+    "brands": (
+        ("Hanil", "한일"),
+        ("Daesung", "대성"),
+        ("Samhwa", "삼화"),
+        ("Shinwoo", "신우"),
+        ("Sejin", "세진"),
+        ("Kumho", "금호"),
+        ("Dongil", "동일"),
+    ),
+    "sectors": (
+        ("Electronics", "전자"),
+        ("Precision", "정밀"),
+        ("Semiconductor", "반도체"),
+        ("Motors", "모터"),
+        ("Materials", "소재"),
+        ("Industrial", "산업"),
+    ),
+}
+_RU = {
+    "brands": (
+        ("Magnit-Tekh", "Магнит-Тех"),
+        ("Uralpribor", "Уралприбор"),
+        ("Sibelektro", "Сибэлектро"),
+        ("Nevskiy Zavod", "Невский завод"),
+    )
+}
+_LATIN_BRANDS = (
+    "Apex",
+    "Borealis",
+    "Cobalt Ridge",
+    "Delta",
+    "Everest",
+    "Falcon",
+    "Granite",
+    "Helios",
+    "Ionic",
+    "Juniper",
+    "Kestrel",
+    "Lumen",
+    "Meridian",
+    "Nova",
+    "Orion",
+    "Pinnacle",
+    "Quantum",
+    "Riverstone",
+    "Summit",
+    "Titan",
+    "Umbra",
+    "Vertex",
+    "Westfield",
+    "Zenith",
+    "Nordlicht",
+    "Alpen",
+    "Sirius",
+    "Atlas",
+    "Brightwater",
+    "Cedar",
+)
+_LATIN_SECTORS = (
+    "Motion",
+    "Electronics",
+    "Magnetics",
+    "Robotics",
+    "Medical Systems",
+    "Drives",
+    "Automation",
+    "Semiconductor",
+    "Energy Systems",
+    "Precision Parts",
+    "Sensors",
+    "Storage",
+    "Industrial Supply",
+)
+_SUFFIX = {
+    "US": "Inc.",
+    "CA": "Inc.",
+    "DE": "GmbH",
+    "CH": "AG",
+    "FR": "SAS",
+    "IT": "S.p.A.",
+    "NL": "B.V.",
+    "ES": "S.L.",
+    "GB": "Ltd",
+    "IN": "Pvt. Ltd.",
+    "NA": "(Pty) Ltd",
+    "ZA": "(Pty) Ltd",
+    "BR": "Ltda.",
+    "MX": "S.A. de C.V.",
+    "PL": "Sp. z o.o.",
+    "CZ": "s.r.o.",
+    "SE": "AB",
+    "AU": "Pty Ltd",
+    "SG": "Pte. Ltd.",
+    "MY": "Sdn. Bhd.",
+    "TH": "Co., Ltd.",
+    "VN": "Co., Ltd.",
+    "TR": "A.S.",
+    "AE": "FZE",
+    "IL": "Ltd.",
+}
 _OTHER_TYPES = {
     "military": ("{c} Army Materiel Depot No. {n}", "{c} Naval Armaments Directorate", "{b} Defence Systems {s}"),
-    "research": ("{c} Institute of Advanced Materials", "University of {c}, Dept. of Physics",
-                 "{b} Research Laboratory {s}"),
+    "research": (
+        "{c} Institute of Advanced Materials",
+        "University of {c}, Dept. of Physics",
+        "{b} Research Laboratory {s}",
+    ),
     "government": ("{c} Municipal Transit Authority", "Ministry of Energy, {c} Office", "{c} Port Authority"),
     "ngo": ("{b} Relief Foundation", "Doctors for Disaster Relief ({c})", "{b} Medical Aid"),
     "individual": ("{g} {f}",),
 }
 _GIVEN = ("Alex", "Maria", "Jonas", "Priya", "Kenji", "Li", "Omar", "Sara", "Tomas", "Ines")
 _FAMILY = ("Schmidt", "Tanaka", "Kim", "Garcia", "Nakamura", "Patel", "Novak", "Silva", "Dubois", "Wang")
-_CAPITALS = {"US": "Springfield", "DE": "Stuttgart", "JP": "Sendai", "KR": "Daejeon", "CN": "Hefei", "HK": "Kowloon",
-             "TW": "Tainan", "MO": "Taipa", "IN": "Pune", "NA": "Windhoek", "GB": "Leeds", "FR": "Lyon",
-             "IT": "Turin", "NL": "Eindhoven", "MX": "Monterrey", "BR": "Campinas", "VN": "Hai Phong",
-             "TH": "Rayong", "SG": "Jurong", "MY": "Penang", "TR": "Bursa", "AE": "Sharjah", "IL": "Haifa",
-             "CA": "Waterloo", "AU": "Adelaide", "PL": "Wroclaw", "CZ": "Brno", "SE": "Vasteras", "ES": "Bilbao",
-             "RU": "Yekaterinburg", "ZA": "Durban", "CH": "Basel"}
+_CAPITALS = {
+    "US": "Springfield",
+    "DE": "Stuttgart",
+    "JP": "Sendai",
+    "KR": "Daejeon",
+    "CN": "Hefei",
+    "HK": "Kowloon",
+    "TW": "Tainan",
+    "MO": "Taipa",
+    "IN": "Pune",
+    "NA": "Windhoek",
+    "GB": "Leeds",
+    "FR": "Lyon",
+    "IT": "Turin",
+    "NL": "Eindhoven",
+    "MX": "Monterrey",
+    "BR": "Campinas",
+    "VN": "Hai Phong",
+    "TH": "Rayong",
+    "SG": "Jurong",
+    "MY": "Penang",
+    "TR": "Bursa",
+    "AE": "Sharjah",
+    "IL": "Haifa",
+    "CA": "Waterloo",
+    "AU": "Adelaide",
+    "PL": "Wroclaw",
+    "CZ": "Brno",
+    "SE": "Vasteras",
+    "ES": "Bilbao",
+    "RU": "Yekaterinburg",
+    "ZA": "Durban",
+    "CH": "Basel",
+}
 
 # Synthetic restricted-list entries (fictional names) and the parties built to match them.
 RESTRICTED = (
     # entry_id, list_id, name, name_local, aliases, country, listed_on, delisted_on, source_ref
-    ("RP-S001", "mofcom_control_list", "Aurora Defense Systems Inc.", "", "ADS Inc.|Aurora Defence Systems", "US",
-     "2025-01-02", "", "MOFCOM export control control list, synthetic sample entry"),
-    ("RP-S002", "mofcom_control_list", "Kestrel Aerospace Technologies LLC", "", "", "US", "2025-04-04", "",
-     "MOFCOM export control control list, synthetic sample entry"),
-    ("RP-S003", "mofcom_watch_list", "Nordlicht Präzisionstechnik GmbH", "", "Nordlicht PT", "DE", "2025-10-09", "",
-     "MOFCOM watch list, synthetic sample entry"),
-    ("RP-S004", "mofcom_watch_list", "Hsinchu Jingwei Electronics Co., Ltd.", "新竹精威電子股份有限公司", "", "TW",
-     "2025-10-09", "", "MOFCOM watch list, synthetic sample entry"),
-    ("RP-S005", "unreliable_entity_list", "Meridian Drone Works Corp.", "", "Meridian UAS", "US", "2025-02-04", "",
-     "Unreliable Entity List, synthetic sample entry"),
-    ("RP-S006", "unreliable_entity_list", "Blue Harbor Maritime Defense Ltd", "", "", "GB", "2025-03-04",
-     "2025-11-10", "Unreliable Entity List, synthetic sample entry (delisted)"),
-    ("RP-S007", "mofcom_control_list", "Sentinel Robotics K.K.", "センチネル・ロボティクス株式会社", "", "JP",
-     "2025-10-09", "2026-01-15", "MOFCOM export control control list, synthetic sample entry (delisted)"),
-    ("RP-S008", "mofcom_control_list", "Granite Peak Munitions Inc.", "", "GPM", "CA", "2025-04-04", "",
-     "MOFCOM export control control list, synthetic sample entry"),
+    (
+        "RP-S001",
+        "mofcom_control_list",
+        "Aurora Defense Systems Inc.",
+        "",
+        "ADS Inc.|Aurora Defence Systems",
+        "US",
+        "2025-01-02",
+        "",
+        "MOFCOM export control control list, synthetic sample entry",
+    ),
+    (
+        "RP-S002",
+        "mofcom_control_list",
+        "Kestrel Aerospace Technologies LLC",
+        "",
+        "",
+        "US",
+        "2025-04-04",
+        "",
+        "MOFCOM export control control list, synthetic sample entry",
+    ),
+    (
+        "RP-S003",
+        "mofcom_watch_list",
+        "Nordlicht Präzisionstechnik GmbH",
+        "",
+        "Nordlicht PT",
+        "DE",
+        "2025-10-09",
+        "",
+        "MOFCOM watch list, synthetic sample entry",
+    ),
+    (
+        "RP-S004",
+        "mofcom_watch_list",
+        "Hsinchu Jingwei Electronics Co., Ltd.",
+        "新竹精威電子股份有限公司",
+        "",
+        "TW",
+        "2025-10-09",
+        "",
+        "MOFCOM watch list, synthetic sample entry",
+    ),
+    (
+        "RP-S005",
+        "unreliable_entity_list",
+        "Meridian Drone Works Corp.",
+        "",
+        "Meridian UAS",
+        "US",
+        "2025-02-04",
+        "",
+        "Unreliable Entity List, synthetic sample entry",
+    ),
+    (
+        "RP-S006",
+        "unreliable_entity_list",
+        "Blue Harbor Maritime Defense Ltd",
+        "",
+        "",
+        "GB",
+        "2025-03-04",
+        "2025-11-10",
+        "Unreliable Entity List, synthetic sample entry (delisted)",
+    ),
+    (
+        "RP-S007",
+        "mofcom_control_list",
+        "Sentinel Robotics K.K.",
+        "センチネル・ロボティクス株式会社",
+        "",
+        "JP",
+        "2025-10-09",
+        "2026-01-15",
+        "MOFCOM export control control list, synthetic sample entry (delisted)",
+    ),
+    (
+        "RP-S008",
+        "mofcom_control_list",
+        "Granite Peak Munitions Inc.",
+        "",
+        "GPM",
+        "CA",
+        "2025-04-04",
+        "",
+        "MOFCOM export control control list, synthetic sample entry",
+    ),
 )
 # party key -> (name, name_local, country, party_type, aliases)
 SPECIAL_PARTIES = {
@@ -1084,8 +1627,9 @@ def _parties(world: World, rng: random.Random) -> tuple[list[Party], dict[str, P
     for key, (name, local, country, ptype, aliases) in SPECIAL_PARTIES.items():
         special[key] = add(name, local, country, ptype, aliases, weight=3.0)
     dest = _cum(DESTINATIONS)
-    ptypes = _cum((("commercial", 900), ("military", 15), ("research", 40), ("government", 20), ("ngo", 15),
-                   ("individual", 10)))
+    ptypes = _cum(
+        (("commercial", 900), ("military", 15), ("research", 40), ("government", 20), ("ngo", 15), ("individual", 10))
+    )
     total = world.c["parties"]
     i = 0
     while len(parties) < total:
@@ -1108,8 +1652,14 @@ def _party_name(rng: random.Random, country: str, ptype: str) -> tuple[str, str,
     city = _CAPITALS.get(country, "Central")
     if ptype != "commercial":
         tmpl = rng.choice(_OTHER_TYPES[ptype])
-        name = tmpl.format(c=city, n=rng.randrange(2, 40), b=rng.choice(_LATIN_BRANDS),
-                           s=rng.choice(("Ltd", "Inc.", "Group")), g=rng.choice(_GIVEN), f=rng.choice(_FAMILY))
+        name = tmpl.format(
+            c=city,
+            n=rng.randrange(2, 40),
+            b=rng.choice(_LATIN_BRANDS),
+            s=rng.choice(("Ltd", "Inc.", "Group")),
+            g=rng.choice(_GIVEN),
+            f=rng.choice(_FAMILY),
+        )
         return name, "", ""
     aliases = ""
     if country == "CN":
@@ -1172,12 +1722,15 @@ def _ownership_rows(parties: list[Party], special: dict[str, Party], rng: random
             change = _rand_day(rng, max(vf, dt.date(2025, 1, 1)), dt.date(2026, 10, 31))
             rows.append((owner.party_id, owned.party_id, _dec(pct, 2), _d(vf), _d(change), ts))
             new_pct = min(100, pct + rng.choice((-20, -5, 5, 20)) if pct + 20 <= 100 else pct - 20)
-            rows.append((owner.party_id, owned.party_id, _dec(max(new_pct, 1), 2),
-                         _d(change + dt.timedelta(days=1)), "", ts))
+            rows.append(
+                (owner.party_id, owned.party_id, _dec(max(new_pct, 1), 2), _d(change + dt.timedelta(days=1)), "", ts)
+            )
         else:
             rows.append((owner.party_id, owned.party_id, _dec(pct, 2), _d(vf), "", ts))
-    return [_row("parties/ownership", dict(zip(contract.extract("parties/ownership").column_names, r)))
-            for r in rows]
+    return [
+        _row("parties/ownership", dict(zip(contract.extract("parties/ownership").column_names, r, strict=False)))
+        for r in rows
+    ]
 
 
 # --------------------------------------------------------------------------- declarations
@@ -1193,8 +1746,10 @@ class _Declarations:
         self.by_country: dict[str, list[Party]] = {}
         for p in parties:
             self.by_country.setdefault(p.country, []).append(p)
-        self.consignees = {c: _cum([(p.party_id, p.weight * (0.1 if p.party_type == "individual" else 1))
-                                    for p in ps]) for c, ps in self.by_country.items()}
+        self.consignees = {
+            c: _cum([(p.party_id, p.weight * (0.1 if p.party_type == "individual" else 1)) for p in ps])
+            for c, ps in self.by_country.items()
+        }
         self.n_lines = _cum(_lines_per_declaration(world.shape.lines_per_declaration))
         # the items that are exported at all (Shape.exported_items of them, drawn once)
         pick = random.Random(f"exported:{world.rng.random()}")
@@ -1214,14 +1769,14 @@ class _Declarations:
                     continue
                 ids, cum, tot = self.consignees[c]
                 prev = 0.0
-                for pid, cw in zip(ids, cum):
+                for pid, cw in zip(ids, cum, strict=False):
                     pairs.append(((c, pid), w * (cw - prev) / tot))
                     prev = cw
             self.dest_consignee[e[0]] = _cum(pairs)
         self.end_uses_q = _cum([(f"{_safe(c)},{_quote(s)}", w) for c, s, w in END_USES])
         self.other_remarks_q = tuple(_quote(r) for r in OTHER_REMARKS)
         self.line_nos = [str(i) for i in range(1, 31)]
-        for c, (ids, _, _) in self.consignees.items():
+        for ids, _, _ in self.consignees.values():
             for pid in ids:
                 _safe(pid)
 
@@ -1231,17 +1786,32 @@ class _Declarations:
         w = self.w
         pairs = []
         if country == "CN":
-            tiers = {"rare_earth_material": 45, "permanent_magnet": 30, "sputtering_target": 10, "assembly": 12,
-                     "other": 3}
+            tiers = {
+                "rare_earth_material": 45,
+                "permanent_magnet": 30,
+                "sputtering_target": 10,
+                "assembly": 12,
+                "other": 3,
+            }
         else:
-            tiers = {"assembly": 75, "permanent_magnet": 10, "sputtering_target": 5, "rare_earth_material": 6,
-                     "other": 4}
+            tiers = {
+                "assembly": 75,
+                "permanent_magnet": 10,
+                "sputtering_target": 5,
+                "rare_earth_material": 6,
+                "other": 4,
+            }
         for form, share in tiers.items():
-            own = [it for it in w.items if it.product_form == form and (
-                it.country == country or (it.item_type == "purchased" and form != "assembly"))]
+            own = [
+                it
+                for it in w.items
+                if it.product_form == form
+                and (it.country == country or (it.item_type == "purchased" and form != "assembly"))
+            ]
             if form == "assembly":
-                own = [it for it in w.items if it.product_form == form and (
-                    it.country == country or rng.random() < 0.03)]
+                own = [
+                    it for it in w.items if it.product_form == form and (it.country == country or rng.random() < 0.03)
+                ]
             if form == "other":
                 own = [it for it in w.others if it.country == country or rng.random() < 0.05]
             own = [it for it in own if self.exportable[it.idx]]
@@ -1255,11 +1825,11 @@ class _Declarations:
                 for lvl, its in by_level.items():
                     ws = [_log_uniform(rng, 0.1, 10) for _ in its]
                     tot = sum(ws)
-                    pairs += [(it, share * level_share[lvl] / 100 * x / tot) for it, x in zip(its, ws)]
+                    pairs += [(it, share * level_share[lvl] / 100 * x / tot) for it, x in zip(its, ws, strict=False)]
             else:
                 ws = [_log_uniform(rng, 0.1, 10) for _ in own]
                 tot = sum(ws)
-                pairs += [(it, share * x / tot) for it, x in zip(own, ws)]
+                pairs += [(it, share * x / tot) for it, x in zip(own, ws, strict=False)]
         return _cum(pairs)
 
     def _variant_table(self, item: Item, currency: str) -> list[tuple[str, str]]:
@@ -1289,8 +1859,12 @@ class _Declarations:
             items, cum, total = self.pools[ent_id]
             cn = ENTITIES_BY_ID[ent_id][1] == "CN"
             self.fast[key] = (
-                cum, total, [None] * len(items), items,
-                [_safe(it.item_id) for it in items], [_safe(it.hs_code) for it in items],
+                cum,
+                total,
+                [None] * len(items),
+                items,
+                [_safe(it.item_id) for it in items],
+                [_safe(it.hs_code) for it in items],
                 [_quote(it.remark_cn) if cn else "" for it in items],
             )
         return self.fast[key]
@@ -1303,8 +1877,7 @@ class _Declarations:
             table = self.joined[key] = tuple(f"{_safe(q)},{_safe(v)}" for q, v in self._variant_table(item, currency))
         return table
 
-    def day_text(self, rng: random.Random, day_str: str, extracted_at: str, n: int, seq: int,
-                 out: list[str]) -> int:
+    def day_text(self, rng: random.Random, day_str: str, extracted_at: str, n: int, seq: int, out: list[str]) -> int:
         """Append n CSV lines of one export date to out; returns the last declaration number used.
 
         The hot loop: every text that can need quoting (statements, remarks) is quoted once by
@@ -1386,60 +1959,245 @@ class _Declarations:
                 qty, value = self.line_values(item, cur, v)
                 if foc:
                     value = "0.00"
-                rows.append((str(j), ent_id, ent[ent_id][1], item.item_id, qty, value, cur, dest,
-                             consignee.party_id if consignee else "", end_user.party_id if end_user else "", code,
-                             statement, item.hs_code, remark))
+                rows.append(
+                    (
+                        str(j),
+                        ent_id,
+                        ent[ent_id][1],
+                        item.item_id,
+                        qty,
+                        value,
+                        cur,
+                        dest,
+                        consignee.party_id if consignee else "",
+                        end_user.party_id if end_user else "",
+                        code,
+                        statement,
+                        item.hs_code,
+                        remark,
+                    )
+                )
             return day, rows
 
         us = self.by_country["US"][-1]
         de = self.by_country["DE"][-1]
         return [
-            decl("2025-04-04", "LE-CN01", "CNY", "US", us, us, "civil", "", [
-                (mat["Dy_metal"], 5, "1C905.a controlled", False), (mat["Tb_oxide"], 3, "1C904.b controlled", False)]),
-            decl("2025-04-03", "LE-CN01", "USD", "JP", self.by_country["JP"][-1], None, "civil", "", [
-                (mat["Dy_metal"], 7, "1C905.a controlled", False)]),
-            decl("2025-06-18", "LE-CN02", "USD", "HK", self.by_country["HK"][-1], self.by_country["HK"][-1], "civil",
-                 "", [(mat["Sm_metal"], 2, "", False), (mat["Nd_metal"], 9, "non-controlled", False)]),
-            decl("2025-12-01", "LE-DE01", "EUR", "NA", s["namibia"], s["namibia"], "civil", "wind power generation", [
-                (fg, 3, "", False), (module, 1, "", False)]),
-            decl("2025-12-02", "LE-DE01", "EUR", "NA", s["hospital"], s["hospital"], "humanitarian_medical",
-                 "emergency medical equipment for outbreak response", [(fg, 0, "", False)]),
-            decl("2026-02-10", "LE-JP01", "JPY", "TW", s["fab"], s["fab"], "", "R&D of 14 nm logic chips", [
-                (tb_target, 4, "", False)]),
-            decl("2026-02-11", "LE-KR01", "USD", "TW", s["fab"], s["fab"], "", "232-layer NAND production", [
-                (tb_target, 6, "", False), (part1_magnet, 10, "", False)]),
-            decl("2026-03-03", "LE-US01", "USD", "MO", self.by_country["MO"][-1], None, "", "to be advised", [
-                (part1_magnet, 12, "", False)]),
-            decl("2026-04-15", "LE-DE01", "EUR", "US", s["aurora"], s["aurora"], "civil", "", [
-                (module, 2, "", False)]),
+            decl(
+                "2025-04-04",
+                "LE-CN01",
+                "CNY",
+                "US",
+                us,
+                us,
+                "civil",
+                "",
+                [(mat["Dy_metal"], 5, "1C905.a controlled", False), (mat["Tb_oxide"], 3, "1C904.b controlled", False)],
+            ),
+            decl(
+                "2025-04-03",
+                "LE-CN01",
+                "USD",
+                "JP",
+                self.by_country["JP"][-1],
+                None,
+                "civil",
+                "",
+                [(mat["Dy_metal"], 7, "1C905.a controlled", False)],
+            ),
+            decl(
+                "2025-06-18",
+                "LE-CN02",
+                "USD",
+                "HK",
+                self.by_country["HK"][-1],
+                self.by_country["HK"][-1],
+                "civil",
+                "",
+                [(mat["Sm_metal"], 2, "", False), (mat["Nd_metal"], 9, "non-controlled", False)],
+            ),
+            decl(
+                "2025-12-01",
+                "LE-DE01",
+                "EUR",
+                "NA",
+                s["namibia"],
+                s["namibia"],
+                "civil",
+                "wind power generation",
+                [(fg, 3, "", False), (module, 1, "", False)],
+            ),
+            decl(
+                "2025-12-02",
+                "LE-DE01",
+                "EUR",
+                "NA",
+                s["hospital"],
+                s["hospital"],
+                "humanitarian_medical",
+                "emergency medical equipment for outbreak response",
+                [(fg, 0, "", False)],
+            ),
+            decl(
+                "2026-02-10",
+                "LE-JP01",
+                "JPY",
+                "TW",
+                s["fab"],
+                s["fab"],
+                "",
+                "R&D of 14 nm logic chips",
+                [(tb_target, 4, "", False)],
+            ),
+            decl(
+                "2026-02-11",
+                "LE-KR01",
+                "USD",
+                "TW",
+                s["fab"],
+                s["fab"],
+                "",
+                "232-layer NAND production",
+                [(tb_target, 6, "", False), (part1_magnet, 10, "", False)],
+            ),
+            decl(
+                "2026-03-03",
+                "LE-US01",
+                "USD",
+                "MO",
+                self.by_country["MO"][-1],
+                None,
+                "",
+                "to be advised",
+                [(part1_magnet, 12, "", False)],
+            ),
+            decl("2026-04-15", "LE-DE01", "EUR", "US", s["aurora"], s["aurora"], "civil", "", [(module, 2, "", False)]),
             decl("2026-04-16", "LE-DE01", "EUR", "US", us, s["aurora_subsub"], "civil", "", [(fg, 2, "", False)]),
-            decl("2026-04-17", "LE-VN01", "USD", "US", s["aggregate"], s["aggregate"], "civil", "", [
-                (part1_magnet, 20, "", False)]),
-            decl("2026-05-05", "LE-JP01", "JPY", "US", s["kestrel"], s["kestrel"], "civil", "", [
-                (module, 8, "", False)]),
-            decl("2026-05-06", "LE-JP01", "JPY", "US", s["aurora_fp"], s["aurora_fp"], "civil", "", [
-                (module, 9, "", False)]),
-            decl("2026-05-07", "LE-MX01", "USD", "CA", s["granite_fp"], s["granite_fp"], "civil", "", [
-                (fg, 4, "", False)]),
-            decl("2026-06-01", "LE-US01", "USD", "DE", s["nordlicht"], s["nordlicht"], "civil", "", [
-                (part1_magnet, 3, "", False)]),
-            decl("2026-06-02", "LE-TW01", "USD", "US", s["meridian"], s["meridian"], "civil", "", [
-                (module, 5, "", False)]),
-            decl("2026-06-03", "LE-DE01", "EUR", "GB", s["blueharbor"], s["blueharbor"], "civil", "", [
-                (module, 6, "", False)]),
-            decl("2026-06-04", "LE-DE01", "EUR", "JP", s["sentinel"], s["sentinel"], "civil", "", [
-                (fg, 7, "", False)]),
+            decl(
+                "2026-04-17",
+                "LE-VN01",
+                "USD",
+                "US",
+                s["aggregate"],
+                s["aggregate"],
+                "civil",
+                "",
+                [(part1_magnet, 20, "", False)],
+            ),
+            decl(
+                "2026-05-05", "LE-JP01", "JPY", "US", s["kestrel"], s["kestrel"], "civil", "", [(module, 8, "", False)]
+            ),
+            decl(
+                "2026-05-06",
+                "LE-JP01",
+                "JPY",
+                "US",
+                s["aurora_fp"],
+                s["aurora_fp"],
+                "civil",
+                "",
+                [(module, 9, "", False)],
+            ),
+            decl(
+                "2026-05-07",
+                "LE-MX01",
+                "USD",
+                "CA",
+                s["granite_fp"],
+                s["granite_fp"],
+                "civil",
+                "",
+                [(fg, 4, "", False)],
+            ),
+            decl(
+                "2026-06-01",
+                "LE-US01",
+                "USD",
+                "DE",
+                s["nordlicht"],
+                s["nordlicht"],
+                "civil",
+                "",
+                [(part1_magnet, 3, "", False)],
+            ),
+            decl(
+                "2026-06-02",
+                "LE-TW01",
+                "USD",
+                "US",
+                s["meridian"],
+                s["meridian"],
+                "civil",
+                "",
+                [(module, 5, "", False)],
+            ),
+            decl(
+                "2026-06-03",
+                "LE-DE01",
+                "EUR",
+                "GB",
+                s["blueharbor"],
+                s["blueharbor"],
+                "civil",
+                "",
+                [(module, 6, "", False)],
+            ),
+            decl("2026-06-04", "LE-DE01", "EUR", "JP", s["sentinel"], s["sentinel"], "civil", "", [(fg, 7, "", False)]),
             decl("2026-07-01", "LE-US01", "USD", "IN", s["army"], s["army"], "civil", "", [(module, 10, "", False)]),
-            decl("2026-07-02", "LE-DE01", "EUR", "TR", s["relief"], s["aurora"], "humanitarian_disaster",
-                 "Earthquake relief, emergency power units", [(fg, 11, "", False)]),
-            decl("2026-08-20", "LE-DE01", "EUR", "US", de, us, "civil", "", [
-                (part1_magnet, 14, FOC_REMARK, True), (module, 15, "", False)]),
-            decl("2026-11-10", "LE-JP01", "JPY", "KR", self.by_country["KR"][-1], None, "civil", "", [
-                (mat["Dy_metal"], 16, "", False)]),
-            decl("2026-11-11", "LE-JP01", "JPY", "KR", self.by_country["KR"][-1], None, "civil", "", [
-                (mat["Dy_metal"], 16, "", False)]),
-            decl("2025-11-07", "LE-KR01", "KRW", "CN", self.by_country["CN"][-1], None, "civil", "", [
-                (part1_magnet, 17, "", False)]),
+            decl(
+                "2026-07-02",
+                "LE-DE01",
+                "EUR",
+                "TR",
+                s["relief"],
+                s["aurora"],
+                "humanitarian_disaster",
+                "Earthquake relief, emergency power units",
+                [(fg, 11, "", False)],
+            ),
+            decl(
+                "2026-08-20",
+                "LE-DE01",
+                "EUR",
+                "US",
+                de,
+                us,
+                "civil",
+                "",
+                [(part1_magnet, 14, FOC_REMARK, True), (module, 15, "", False)],
+            ),
+            decl(
+                "2026-11-10",
+                "LE-JP01",
+                "JPY",
+                "KR",
+                self.by_country["KR"][-1],
+                None,
+                "civil",
+                "",
+                [(mat["Dy_metal"], 16, "", False)],
+            ),
+            decl(
+                "2026-11-11",
+                "LE-JP01",
+                "JPY",
+                "KR",
+                self.by_country["KR"][-1],
+                None,
+                "civil",
+                "",
+                [(mat["Dy_metal"], 16, "", False)],
+            ),
+            decl(
+                "2025-11-07",
+                "LE-KR01",
+                "KRW",
+                "CN",
+                self.by_country["CN"][-1],
+                None,
+                "civil",
+                "",
+                [(part1_magnet, 17, "", False)],
+            ),
         ]
 
 
@@ -1459,14 +2217,26 @@ def _licence_rows(world: World, parties_by_country, rng: random.Random, stamp: _
         vt = vf + dt.timedelta(days=rng.choice((90, 180, 364, 729)))
         qty = "" if general or rng.random() < 0.3 else str(rng.choice((100, 500, 1000, 5000, 20000)))
         value = "" if rng.random() < 0.3 else _money(rng.choice((1e4, 5e4, 2e5, 1e6)) * FX[cur], cur)
-        rows.append(_row("licences/licences", {
-            "licence_id": f"LIC{i + 1:05d}",
-            "licence_number": f"{vf.year}{'TY' if general else 'LD'}{rng.randrange(10**6):06d}",
-            "licence_type": "general" if general else "individual", "holder_entity_id": ent_id, "item_id": item,
-            "destination_country": dest, "end_user_party_id": end_user, "quantity_authorised": qty,
-            "value_authorised": value, "currency": cur if value else "", "valid_from": _d(vf), "valid_to": _d(vt),
-            "extracted_at": stamp.at(vf, 300),
-        }))
+        rows.append(
+            _row(
+                "licences/licences",
+                {
+                    "licence_id": f"LIC{i + 1:05d}",
+                    "licence_number": f"{vf.year}{'TY' if general else 'LD'}{rng.randrange(10**6):06d}",
+                    "licence_type": "general" if general else "individual",
+                    "holder_entity_id": ent_id,
+                    "item_id": item,
+                    "destination_country": dest,
+                    "end_user_party_id": end_user,
+                    "quantity_authorised": qty,
+                    "value_authorised": value,
+                    "currency": cur if value else "",
+                    "valid_from": _d(vf),
+                    "valid_to": _d(vt),
+                    "extracted_at": stamp.at(vf, 300),
+                },
+            )
+        )
     return rows
 
 
@@ -1479,10 +2249,19 @@ def _price_rows(world: World, stamp: _Stamp) -> list[tuple]:
     while day <= LAST_EXPORT:
         for s in sorted(level):
             level[s] *= rng.uniform(0.95, 1.06)
-            rows.append(_row("reference/rare_earth_prices", {
-                "price_date": _d(day), "substance": s, "price_per_kg": _dec(level[s] * FX["USD"], 2) or "0.01",
-                "currency": "USD", "source": "synthetic sample (ree sample)", "extracted_at": stamp.at(day, 600),
-            }))
+            rows.append(
+                _row(
+                    "reference/rare_earth_prices",
+                    {
+                        "price_date": _d(day),
+                        "substance": s,
+                        "price_per_kg": _dec(level[s] * FX["USD"], 2) or "0.01",
+                        "currency": "USD",
+                        "source": "synthetic sample (ree sample)",
+                        "extracted_at": stamp.at(day, 600),
+                    },
+                )
+            )
         day = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
     return rows
 
@@ -1495,9 +2274,17 @@ def _fx_rows(seed: int, stamp: _Stamp) -> list[tuple]:
         if day.weekday() < 5:
             for c in sorted(level):
                 level[c] *= rng.uniform(0.995, 1.005)
-                rows.append(_row("reference/fx_rates", {"rate_date": _d(day), "currency": c,
-                                                        "units_per_eur": _dec(level[c], 4),
-                                                        "extracted_at": stamp.at(day, 900)}))
+                rows.append(
+                    _row(
+                        "reference/fx_rates",
+                        {
+                            "rate_date": _d(day),
+                            "currency": c,
+                            "units_per_eur": _dec(level[c], 4),
+                            "extracted_at": stamp.at(day, 900),
+                        },
+                    )
+                )
         day += dt.timedelta(days=1)
     return rows
 
@@ -1515,8 +2302,10 @@ class Summary:
     def line(self) -> str:
         n = self.rows.get("customs/export_declarations", 0)
         rate = n / self.seconds if self.seconds else 0
-        return (f"ree sample: {n:,} declaration lines in {self.declaration_files} daily files, "
-                f"{len(self.rows) - 1} other extracts, {self.seconds:.1f} s ({rate:,.0f} lines/s) -> {self.out}")
+        return (
+            f"ree sample: {n:,} declaration lines in {self.declaration_files} daily files, "
+            f"{len(self.rows) - 1} other extracts, {self.seconds:.1f} s ({rate:,.0f} lines/s) -> {self.out}"
+        )
 
 
 def _day_counts(total: int, first: dt.date) -> list[int]:
@@ -1542,8 +2331,14 @@ def _progress(total: int):
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    return Progress(TextColumn("declarations"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                    console=Console(stderr=True), transient=True)
+    return Progress(
+        TextColumn("declarations"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
 
 
 _DAY_STATE = None  # (declarations, stamp, seed, folder) while generate() writes the daily files
@@ -1578,8 +2373,15 @@ def _write_day(task) -> int:
     return written + n
 
 
-def generate(out: Path, lines: int = 10_000, seed: int = 1, with_fx_rates: bool = False,
-             quiet: bool = False, workers: int | None = None, shape: Shape | None = None) -> Summary:
+def generate(
+    out: Path,
+    lines: int = 10_000,
+    seed: int = 1,
+    with_fx_rates: bool = False,
+    quiet: bool = False,
+    workers: int | None = None,
+    shape: Shape | None = None,
+) -> Summary:
     """Write a landing folder with `lines` export declaration lines into `out` (new or empty).
 
     `shape`: the size of the world (default `Shape.for_lines(lines)`).
@@ -1601,30 +2403,81 @@ def generate(out: Path, lines: int = 10_000, seed: int = 1, with_fx_rates: bool 
     stamp = world.stamp
     rows: dict[str, int] = {}
     rows["erp/items"] = _write(out, "erp/items", world.items_rows())
-    rows["erp/bom"] = _write(out, "erp/bom", [_row("erp/bom", dict(zip(contract.extract("erp/bom").column_names, r)))
-                                              for r in world.bom_rows])
+    rows["erp/bom"] = _write(
+        out,
+        "erp/bom",
+        [_row("erp/bom", dict(zip(contract.extract("erp/bom").column_names, r, strict=False))) for r in world.bom_rows],
+    )
     rows["procurement/purchase_lines"] = _write(out, "procurement/purchase_lines", world.purchase_rows())
-    rows["certificates/material_declarations"] = _write(out, "certificates/material_declarations",
-                                                        world.certificate_rows())
+    rows["certificates/material_declarations"] = _write(
+        out, "certificates/material_declarations", world.certificate_rows()
+    )
     parties, special = _parties(world, rng)
     party_ts = stamp.at(dt.date(2027, 1, 2), 30)
-    rows["parties/parties"] = _write(out, "parties/parties", [_row("parties/parties", {
-        "party_id": p.party_id, "name": p.name, "name_local": p.name_local, "country": p.country,
-        "party_type": p.party_type, "aliases": p.aliases, "extracted_at": party_ts}) for p in parties])
+    rows["parties/parties"] = _write(
+        out,
+        "parties/parties",
+        [
+            _row(
+                "parties/parties",
+                {
+                    "party_id": p.party_id,
+                    "name": p.name,
+                    "name_local": p.name_local,
+                    "country": p.country,
+                    "party_type": p.party_type,
+                    "aliases": p.aliases,
+                    "extracted_at": party_ts,
+                },
+            )
+            for p in parties
+        ],
+    )
     rows["parties/ownership"] = _write(out, "parties/ownership", _ownership_rows(parties, special, rng, stamp))
     decls = _Declarations(world, parties, special, rng)
     rows["licences/licences"] = _write(out, "licences/licences", _licence_rows(world, decls.by_country, rng, stamp))
     rows["reference/rare_earth_prices"] = _write(out, "reference/rare_earth_prices", _price_rows(world, stamp))
-    rows["reference/restricted_parties"] = _write(out, "reference/restricted_parties", [
-        _row("reference/restricted_parties", {
-            "list_id": r[1], "entry_id": r[0], "name": r[2], "name_local": r[3], "aliases": r[4], "country": r[5],
-            "listed_on": r[6], "delisted_on": r[7], "source_ref": r[8],
-            "extracted_at": stamp.at(dt.date.fromisoformat(r[6]), 1200)}) for r in RESTRICTED])
-    rows["reference/screening_decisions"] = _write(out, "reference/screening_decisions", [
-        _row("reference/screening_decisions", {
-            "party_id": special[k].party_id, "entry_id": e, "decision": d, "decided_on": on, "decided_by": by,
-            "note": note, "extracted_at": stamp.at(dt.date.fromisoformat(on), 1500)})
-        for k, e, d, on, by, note in SCREENING])
+    rows["reference/restricted_parties"] = _write(
+        out,
+        "reference/restricted_parties",
+        [
+            _row(
+                "reference/restricted_parties",
+                {
+                    "list_id": r[1],
+                    "entry_id": r[0],
+                    "name": r[2],
+                    "name_local": r[3],
+                    "aliases": r[4],
+                    "country": r[5],
+                    "listed_on": r[6],
+                    "delisted_on": r[7],
+                    "source_ref": r[8],
+                    "extracted_at": stamp.at(dt.date.fromisoformat(r[6]), 1200),
+                },
+            )
+            for r in RESTRICTED
+        ],
+    )
+    rows["reference/screening_decisions"] = _write(
+        out,
+        "reference/screening_decisions",
+        [
+            _row(
+                "reference/screening_decisions",
+                {
+                    "party_id": special[k].party_id,
+                    "entry_id": e,
+                    "decision": d,
+                    "decided_on": on,
+                    "decided_by": by,
+                    "note": note,
+                    "extracted_at": stamp.at(dt.date.fromisoformat(on), 1500),
+                },
+            )
+            for k, e, d, on, by, note in SCREENING
+        ],
+    )
     if with_fx_rates:
         rows["reference/fx_rates"] = _write(out, "reference/fx_rates", _fx_rows(seed, stamp))
 

@@ -95,7 +95,9 @@ def rules_for(extract: Extract) -> list[Rule]:
                 )
             )
         elif col.kind == contract.FLAG:
-            rules.append(Rule(gxe.ExpectColumnValuesToBeInSet(column=name, value_set=["Y", "N"]), (name,), "not Y or N"))
+            rules.append(
+                Rule(gxe.ExpectColumnValuesToBeInSet(column=name, value_set=["Y", "N"]), (name,), "not Y or N")
+            )
         elif col.kind == contract.COUNTRY:
             rules.append(
                 Rule(
@@ -121,7 +123,9 @@ def rules_for(extract: Extract) -> list[Rule]:
             )
         elif col.kind == contract.DATE:
             rules.append(
-                Rule(gxe.ExpectColumnValuesToMatchRegex(column=name, regex=DATE_RE), (name,), "invalid date (YYYY-MM-DD)")
+                Rule(
+                    gxe.ExpectColumnValuesToMatchRegex(column=name, regex=DATE_RE), (name,), "invalid date (YYYY-MM-DD)"
+                )
             )
         elif col.kind == contract.TIMESTAMP:
             rules.append(

@@ -175,9 +175,12 @@ def mart_digests(wh: Warehouse) -> dict[str, tuple[int, str]]:
 
     con = duckdb.connect(str(wh.root / "ree.duckdb"), read_only=True)
     try:
-        tables = [r[0] for r in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
-        ).fetchall()]
+        tables = [
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
+            ).fetchall()
+        ]
         digests = {}
         for table in tables:
             digest = hashlib.sha256()

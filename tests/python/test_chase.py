@@ -24,10 +24,18 @@ def gap_id(gap_type: str, item_id: str = "", evidence_ref: str = "") -> str:
     return hashlib.md5(f"{gap_type}|{item_id}|{evidence_ref}".encode()).hexdigest()
 
 
-def declaration(declaration_id: str, export_date: str, item_id: str, line_value: str, currency: str = "EUR",
-                quantity: str = "1") -> dict:
-    return {**LINE, "declaration_id": declaration_id, "export_date": export_date, "item_id": item_id,
-            "line_value": line_value, "currency": currency, "quantity": quantity}
+def declaration(
+    declaration_id: str, export_date: str, item_id: str, line_value: str, currency: str = "EUR", quantity: str = "1"
+) -> dict:
+    return {
+        **LINE,
+        "declaration_id": declaration_id,
+        "export_date": export_date,
+        "item_id": item_id,
+        "line_value": line_value,
+        "currency": currency,
+        "quantity": quantity,
+    }
 
 
 # The world (as_of_date 2026-12-01, so the window opens on 2025-12-01). Rule 1(a) threshold:
@@ -63,17 +71,43 @@ BOM = [
 ]
 CERTIFICATES = [
     {**CERT, "valid_from": "2025-01-01", "valid_to": "2026-12-20"},
-    {**CERT, "certificate_id": "C3", "supplier_id": "SUP-4", "item_id": "MAG-3", "content_value_per_unit": "0.60",
-     "origin_country": "", "valid_from": "2025-01-01"},
-    {**CERT, "certificate_id": "C4", "supplier_id": "SUP-5", "item_id": "SUB-4", "content_value_per_unit": "0.10",
-     "origin_country": "JP", "valid_from": "2025-01-01"},
+    {
+        **CERT,
+        "certificate_id": "C3",
+        "supplier_id": "SUP-4",
+        "item_id": "MAG-3",
+        "content_value_per_unit": "0.60",
+        "origin_country": "",
+        "valid_from": "2025-01-01",
+    },
+    {
+        **CERT,
+        "certificate_id": "C4",
+        "supplier_id": "SUP-5",
+        "item_id": "SUB-4",
+        "content_value_per_unit": "0.10",
+        "origin_country": "JP",
+        "valid_from": "2025-01-01",
+    },
 ]
 PURCHASES = [
     *BASE["procurement/purchase_lines"],
-    {**BASE["procurement/purchase_lines"][0], "po_line_id": "PO2-1", "supplier_id": "SUP-2", "item_id": "MAG-2",
-     "receipt_date": "2025-03-20", "order_date": "2025-03-01"},
-    {**BASE["procurement/purchase_lines"][0], "po_line_id": "PO3-1", "supplier_id": "SUP-3", "item_id": "MAG-2",
-     "receipt_date": "2025-09-20", "order_date": "2025-09-01"},
+    {
+        **BASE["procurement/purchase_lines"][0],
+        "po_line_id": "PO2-1",
+        "supplier_id": "SUP-2",
+        "item_id": "MAG-2",
+        "receipt_date": "2025-03-20",
+        "order_date": "2025-03-01",
+    },
+    {
+        **BASE["procurement/purchase_lines"][0],
+        "po_line_id": "PO3-1",
+        "supplier_id": "SUP-3",
+        "item_id": "MAG-2",
+        "receipt_date": "2025-09-20",
+        "order_date": "2025-09-01",
+    },
 ]
 DECLARATIONS = [
     # MOTOR-1: content EUR 2.00 on EUR 1000 (threshold 1.00): headroom 1.00
@@ -90,9 +124,16 @@ DECLARATIONS = [
     declaration("M4-A", "2026-09-15", "MOTOR-4", "600.00"),  # Part 2 undetermined: review
 ]
 LICENCES = [
-    {"licence_id": "LIC-1", "licence_number": "MOFCOM-2026-1", "licence_type": "individual",
-     "holder_entity_id": "ENT-DE", "item_id": "MOTOR-1", "quantity_authorised": "50",
-     "valid_from": "2025-01-01", "valid_to": "2027-12-31"},
+    {
+        "licence_id": "LIC-1",
+        "licence_number": "MOFCOM-2026-1",
+        "licence_type": "individual",
+        "holder_entity_id": "ENT-DE",
+        "item_id": "MOTOR-1",
+        "quantity_authorised": "50",
+        "valid_from": "2025-01-01",
+        "valid_to": "2027-12-31",
+    },
 ]
 
 
@@ -141,35 +182,65 @@ def test_each_gap_its_lines_value_supplier_and_flips(built):
         # Could flip: M1-USD (review); M1-A (MAG-1 gives 2.00 >= headroom 1.00); M3-B (1.00 >=
         # 0.10). Not M3-A (1.00 < headroom 1.10). Ask SUP-1, its latest supplier.
         gap_id("certificate_expiring", "MAG-1", "C1"): {
-            "gap_type": "certificate_expiring", "item_id": "MAG-1", "supplier_id": "SUP-1", "lines_affected": 4,
-            "lines_flipping": 3, "earliest_export_date": "2026-08-10", "latest_export_date": "2026-11-20",
-            "expires_on": "2026-12-20", "value": ("M1-A", "M1-USD", "M3-A", "M3-B"),
+            "gap_type": "certificate_expiring",
+            "item_id": "MAG-1",
+            "supplier_id": "SUP-1",
+            "lines_affected": 4,
+            "lines_flipping": 3,
+            "earliest_export_date": "2026-08-10",
+            "latest_export_date": "2026-11-20",
+            "expires_on": "2026-12-20",
+            "value": ("M1-A", "M1-USD", "M3-A", "M3-B"),
         },
         # MAG-2 has no certificate: M2-A and M2-B are in review; M2-OLD is before the window.
         # Latest supplier: SUP-3 (received 2025-09-20, after SUP-2's 2025-03-20).
         gap_id("missing_certificate", "MAG-2"): {
-            "gap_type": "missing_certificate", "item_id": "MAG-2", "supplier_id": "SUP-3", "lines_affected": 2,
-            "lines_flipping": 2, "earliest_export_date": "2026-06-10", "latest_export_date": "2026-07-10",
-            "expires_on": None, "value": ("M2-A", "M2-B"),
+            "gap_type": "missing_certificate",
+            "item_id": "MAG-2",
+            "supplier_id": "SUP-3",
+            "lines_affected": 2,
+            "lines_flipping": 2,
+            "earliest_export_date": "2026-06-10",
+            "latest_export_date": "2026-07-10",
+            "expires_on": None,
+            "value": ("M2-A", "M2-B"),
         },
         # MAG-3's origin is unknown (M3-A, M3-B): only M3-B could flip (0.60 >= 0.10; M3-A's
         # headroom 1.10 > 0.60). No purchase line: ask SUP-4, who issued C3.
         gap_id("origin_unverified", "MAG-3"): {
-            "gap_type": "origin_unverified", "item_id": "MAG-3", "supplier_id": "SUP-4", "lines_affected": 2,
-            "lines_flipping": 1, "earliest_export_date": "2026-08-10", "latest_export_date": "2026-09-10",
-            "expires_on": None, "value": ("M3-A", "M3-B"),
+            "gap_type": "origin_unverified",
+            "item_id": "MAG-3",
+            "supplier_id": "SUP-4",
+            "lines_affected": 2,
+            "lines_flipping": 1,
+            "earliest_export_date": "2026-08-10",
+            "latest_export_date": "2026-09-10",
+            "expires_on": None,
+            "value": ("M3-A", "M3-B"),
         },
         # MAG-5, below SUB-4 in M4-A's BOM, leaves MOTOR-4 unclassified (review). Nobody sold it.
         gap_id("missing_certificate", "MAG-5"): {
-            "gap_type": "missing_certificate", "item_id": "MAG-5", "supplier_id": None, "lines_affected": 1,
-            "lines_flipping": 1, "earliest_export_date": "2026-09-15", "latest_export_date": "2026-09-15",
-            "expires_on": None, "value": ("M4-A",),
+            "gap_type": "missing_certificate",
+            "item_id": "MAG-5",
+            "supplier_id": None,
+            "lines_affected": 1,
+            "lines_flipping": 1,
+            "earliest_export_date": "2026-09-15",
+            "latest_export_date": "2026-09-15",
+            "expires_on": None,
+            "value": ("M4-A",),
         },
         # USD has no rate after 2026-10-30: M1-USD (in review), a currency to chase, not an item.
         gap_id("fx_stale", "", "USD"): {
-            "gap_type": "fx_stale", "item_id": None, "supplier_id": None, "lines_affected": 1,
-            "lines_flipping": 1, "earliest_export_date": "2026-11-20", "latest_export_date": "2026-11-20",
-            "expires_on": None, "value": ("M1-USD",),
+            "gap_type": "fx_stale",
+            "item_id": None,
+            "supplier_id": None,
+            "lines_affected": 1,
+            "lines_flipping": 1,
+            "earliest_export_date": "2026-11-20",
+            "latest_export_date": "2026-11-20",
+            "expires_on": None,
+            "value": ("M1-USD",),
         },
     }
     assert set(found) == set(expected)
@@ -188,8 +259,13 @@ def test_ranked_by_lines_flipping_then_value(built):
     ranked = [row["gap_type"] for row in built.dicts("select * from marts.rpt_evidence_gaps order by priority_rank")]
     # 3 flips, 2 flips, then three gaps of 1 flip by value: MAG-3's EUR 2000 of lines, USD 1100,
     # MAG-5's EUR 600
-    assert ranked == ["certificate_expiring", "missing_certificate", "origin_unverified", "fx_stale",
-                      "missing_certificate"]
+    assert ranked == [
+        "certificate_expiring",
+        "missing_certificate",
+        "origin_unverified",
+        "fx_stale",
+        "missing_certificate",
+    ]
     assert value_of(built, "M3-A", "M3-B") > value_of(built, "M1-USD") > value_of(built, "M4-A")
 
 
@@ -215,7 +291,7 @@ def test_exposure_report_has_the_top_20(built, tmp_path):
         html_path, _ = report.render("2026-11", out_dir=tmp_path)
     html = html_path.read_text()
     assert "Evidence to chase (top 5 of 5)" in html
-    section = html[html.index("Evidence to chase"):html.index("<h2>Data quality</h2>")]
+    section = html[html.index("Evidence to chase") : html.index("<h2>Data quality</h2>")]
     for text in ("certificate_expiring", "MAG-1", "SUP-3", "MAG-3", "USD", "2026-12-20"):
         assert text in section
     assert section.index("MAG-2") < section.index("MAG-3")  # in rank order
@@ -254,8 +330,13 @@ SAMPLE_EXPECTED = {
 def test_sample_chase_list_by_hand(sample_warehouse):
     rows = sample_warehouse.dicts("select * from marts.rpt_evidence_gaps order by priority_rank")
     got = {
-        row["evidence_gap_id"]: (row["gap_type"], row["item_id"], row["supplier_id"], row["lines_affected"],
-                                 row["lines_flipping"])
+        row["evidence_gap_id"]: (
+            row["gap_type"],
+            row["item_id"],
+            row["supplier_id"],
+            row["lines_affected"],
+            row["lines_flipping"],
+        )
         for row in rows
     }
     assert got == SAMPLE_EXPECTED
@@ -263,5 +344,8 @@ def test_sample_chase_list_by_hand(sample_warehouse):
     assert [row["item_id"] for row in rows] == ["KSM-090", "MAG-DH-SC02", "MAG-NT-01", "SM-METAL", "MAG-VT-T48"]
     assert rows[1]["value_at_stake_reporting"].quantize(Decimal("0.01")) == Decimal("1016.67")
     assert [row["value_at_stake_reporting"] for row in rows if row["item_id"] != "MAG-DH-SC02"] == [
-        Decimal("3000"), Decimal("150"), Decimal("120"), Decimal("0")
+        Decimal("3000"),
+        Decimal("150"),
+        Decimal("120"),
+        Decimal("0"),
     ]

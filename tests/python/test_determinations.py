@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
 from conftest import Warehouse
 from landing import BASE, make_landing
 
@@ -36,9 +35,16 @@ def built(tmp_path_factory) -> Warehouse:
                 declaration("HUM-1", "2026-02-12", end_use_code="humanitarian_medical"),
             ],
             "licences/licences": [
-                {"licence_id": "LIC-1", "licence_number": "MOFCOM-2026-1", "licence_type": "individual",
-                 "holder_entity_id": "ENT-DE", "item_id": "MOTOR-1", "quantity_authorised": "5",
-                 "valid_from": "2026-11-01", "valid_to": "2026-12-31"},
+                {
+                    "licence_id": "LIC-1",
+                    "licence_number": "MOFCOM-2026-1",
+                    "licence_type": "individual",
+                    "holder_entity_id": "ENT-DE",
+                    "item_id": "MOTOR-1",
+                    "quantity_authorised": "5",
+                    "valid_from": "2026-11-01",
+                    "valid_to": "2026-12-31",
+                },
             ],
         },
     )
@@ -90,8 +96,13 @@ def test_humanitarian_report_due_across_the_spring_festival(built):
     # after 2026-02-12: 13, 14 (make-up Sat), 24, 25, 26, 27, 28 (make-up Sat), 2, 3, 4 March
     # only the models downstream of the rules depend on the view
     assert built.dbt(
-        "run", "--select", "int_declaration_lines_ruled+", "--exclude", "snap_shipment_determinations",
-        "--vars", "{as_of_date: '2026-12-01', apply_suspensions: false}",
+        "run",
+        "--select",
+        "int_declaration_lines_ruled+",
+        "--exclude",
+        "snap_shipment_determinations",
+        "--vars",
+        "{as_of_date: '2026-12-01', apply_suspensions: false}",
     )
     rows = built.query(
         "select o.due_date, o.status, o.recipient from marts.fct_declaration_obligations o "

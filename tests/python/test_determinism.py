@@ -12,7 +12,6 @@ from __future__ import annotations
 import shutil
 
 import pytest
-
 from conftest import SAMPLE, Warehouse, generated_landing, mart_digests, merge_landings, read_landing, write_landing
 from landing import BASE
 
@@ -23,29 +22,59 @@ AS_OF = "{as_of_date: '2026-12-01'}"
 SEVERAL_DOCUMENTS = {
     "erp/items": [
         {**BASE["erp/items"][0], "item_id": "MOTOR-R", "description": "servo motor with a SmCo sensor"},
-        {"item_id": "RM-SM", "description": "samarium metal", "item_type": "purchased",
-         "product_form": "rare_earth_material", "material_form": "Sm_metal", "country_of_manufacture": "JP",
-         "hs_code": "280530", "chinese_re_technology": "N"},
+        {
+            "item_id": "RM-SM",
+            "description": "samarium metal",
+            "item_type": "purchased",
+            "product_form": "rare_earth_material",
+            "material_form": "Sm_metal",
+            "country_of_manufacture": "JP",
+            "hs_code": "280530",
+            "chinese_re_technology": "N",
+        },
     ],
     "erp/bom": [
         {"parent_item_id": "MOTOR-R", "component_item_id": "MAG-1", "quantity_per": "4", "valid_from": "2025-01-01"},
         {"parent_item_id": "MOTOR-R", "component_item_id": "RM-SM", "quantity_per": "0.02", "valid_from": "2025-01-01"},
     ],
     "procurement/purchase_lines": [
-        {"po_line_id": "PO9-1", "po_number": "PO9", "supplier_id": "SUP-9", "item_id": "RM-SM", "quantity": "10",
-         "unit_price": "100.00", "currency": "EUR", "order_date": "2026-01-05", "receipt_date": "2026-01-20",
-         "country_of_origin": "CN"},
+        {
+            "po_line_id": "PO9-1",
+            "po_number": "PO9",
+            "supplier_id": "SUP-9",
+            "item_id": "RM-SM",
+            "quantity": "10",
+            "unit_price": "100.00",
+            "currency": "EUR",
+            "order_date": "2026-01-05",
+            "receipt_date": "2026-01-20",
+            "country_of_origin": "CN",
+        },
     ],
     "certificates/material_declarations": [
-        {"certificate_id": "CR-1", "line_no": str(n), "supplier_id": "SUP-9", "item_id": "RM-SM",
-         "document_type": "material_declaration", "substance": "Sm_metal", "element": "Sm",
-         "mass_g_per_unit": grams, "origin_country": "CN", "chinese_re_technology": "N",
-         "issued_on": "2026-01-05", "valid_from": "2026-01-05"}
+        {
+            "certificate_id": "CR-1",
+            "line_no": str(n),
+            "supplier_id": "SUP-9",
+            "item_id": "RM-SM",
+            "document_type": "material_declaration",
+            "substance": "Sm_metal",
+            "element": "Sm",
+            "mass_g_per_unit": grams,
+            "origin_country": "CN",
+            "chinese_re_technology": "N",
+            "issued_on": "2026-01-05",
+            "valid_from": "2026-01-05",
+        }
         for n, grams in ((1, "600"), (2, "400"))
     ],
     "customs/export_declarations": [
-        {**BASE["customs/export_declarations"][0], "declaration_id": f"DR-{day}", "export_date": f"2026-11-{day}",
-         "item_id": "MOTOR-R"}
+        {
+            **BASE["customs/export_declarations"][0],
+            "declaration_id": f"DR-{day}",
+            "export_date": f"2026-11-{day}",
+            "item_id": "MOTOR-R",
+        }
         for day in range(12, 21)
     ],
 }
@@ -55,17 +84,23 @@ SEVERAL_DOCUMENTS = {
 # the share cannot be computed.
 PARTLY_UNVALUED = {
     **BASE,
-    "erp/items": BASE["erp/items"] + [
+    "erp/items": BASE["erp/items"]
+    + [
         {**BASE["erp/items"][0], "item_id": "MOTOR-P", "description": "servo motor, two magnet grades"},
         {**BASE["erp/items"][1], "item_id": "MAG-N", "description": "NdFeB magnet, no certificate"},
     ],
-    "erp/bom": BASE["erp/bom"] + [
+    "erp/bom": BASE["erp/bom"]
+    + [
         {"parent_item_id": "MOTOR-P", "component_item_id": "MAG-1", "quantity_per": "4", "valid_from": "2025-01-01"},
         {"parent_item_id": "MOTOR-P", "component_item_id": "MAG-N", "quantity_per": "1", "valid_from": "2025-01-01"},
     ],
     "customs/export_declarations": [
-        {**BASE["customs/export_declarations"][0], "declaration_id": "DP-1", "export_date": "2026-11-20",
-         "item_id": "MOTOR-P"},
+        {
+            **BASE["customs/export_declarations"][0],
+            "declaration_id": "DP-1",
+            "export_date": "2026-11-20",
+            "item_id": "MOTOR-P",
+        },
     ],
 }
 
@@ -88,9 +123,9 @@ def twice(tmp_path_factory):
     monkeypatch = pytest.MonkeyPatch()
     root = tmp_path_factory.mktemp("determinism")
     generated = read_landing(generated_landing(root / "generated", 200, 3))
-    landing = write_landing(root / "landing", merge_landings(
-        read_landing(SAMPLE), generated, PARTLY_UNVALUED, SEVERAL_DOCUMENTS
-    ))
+    landing = write_landing(
+        root / "landing", merge_landings(read_landing(SAMPLE), generated, PARTLY_UNVALUED, SEVERAL_DOCUMENTS)
+    )
     first, second = Warehouse(root / "one-thread"), Warehouse(root / "two-threads")
     first.load(landing)
     shutil.copytree(first.root / "raw", second.root / "raw")  # the same raw zone
@@ -120,11 +155,14 @@ def test_several_documents_are_listed_in_one_order(twice):
     first, _ = twice
     import re
 
-    lists = [match.group(0).split(", ") for (explanation,) in first.query(
-        "select explanation from marts.fct_shipment_determinations"
-    ) for match in re.finditer(r"[\w-]+#\d+(?:, [\w-]+#\d+)+", explanation)]
-    assert [refs for refs in lists if len({ref.split("#")[0] for ref in refs}) < len(refs)], \
+    lists = [
+        match.group(0).split(", ")
+        for (explanation,) in first.query("select explanation from marts.fct_shipment_determinations")
+        for match in re.finditer(r"[\w-]+#\d+(?:, [\w-]+#\d+)+", explanation)
+    ]
+    assert [refs for refs in lists if len({ref.split("#")[0] for ref in refs}) < len(refs)], (
         "the landing should name several lines of one certificate somewhere"
+    )
     assert not [refs for refs in lists if refs != sorted(refs)], "document references out of order"
 
 

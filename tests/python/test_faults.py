@@ -15,11 +15,9 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import duckdb
 import pytest
-
 from conftest import PROJECT, Warehouse, mart_digests
 from landing import BASE, make_landing, write_extract
 
@@ -33,9 +31,16 @@ LINES = [
     {**LINE, "declaration_id": "F-2", "export_date": "2026-11-13"},
     {**LINE, "declaration_id": "F-3", "export_date": "2026-02-12", "end_use_code": "humanitarian_medical"},
 ]
-LICENCE = {"licence_id": "LIC-F", "licence_number": "MOFCOM-F", "licence_type": "individual",
-           "holder_entity_id": "ENT-DE", "item_id": "MOTOR-1", "quantity_authorised": "4",
-           "valid_from": "2026-11-01", "valid_to": "2026-12-31"}
+LICENCE = {
+    "licence_id": "LIC-F",
+    "licence_number": "MOFCOM-F",
+    "licence_type": "individual",
+    "holder_entity_id": "ENT-DE",
+    "item_id": "MOTOR-1",
+    "quantity_authorised": "4",
+    "valid_from": "2026-11-01",
+    "valid_to": "2026-12-31",
+}
 
 
 def ree(wh: Warehouse, *args: str, env: dict | None = None, wait: bool = True):
@@ -50,8 +55,15 @@ def ree(wh: Warehouse, *args: str, env: dict | None = None, wait: bool = True):
     }
     command = [sys.executable, "-m", "ree.cli", *args]
     if not wait:
-        return subprocess.Popen(command, env=environment, cwd=PROJECT, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, text=True, start_new_session=True)
+        return subprocess.Popen(
+            command,
+            env=environment,
+            cwd=PROJECT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
     return subprocess.run(command, env=environment, cwd=PROJECT, capture_output=True, text=True, timeout=600)
 
 
@@ -75,10 +87,12 @@ def log_has(wh: Warehouse, text: str):
 def raw_rows(wh: Warehouse) -> dict[str, list[tuple]]:
     """The raw zone's rows per extract, without the batch bookkeeping (batch ids differ per load)."""
     rows = {}
-    for part in sorted({p.parent.relative_to(p.parents[2]) for p in (wh.root / "raw" / "batches").glob("*/*/*/*.parquet")}):
-        rows[str(part)] = sorted(wh.raw(
-            f"select * exclude (_batch_id) from read_parquet('{{raw}}/batches/*/{part}/*.parquet') order by all"
-        ))
+    for part in sorted(
+        {p.parent.relative_to(p.parents[2]) for p in (wh.root / "raw" / "batches").glob("*/*/*/*.parquet")}
+    ):
+        rows[str(part)] = sorted(
+            wh.raw(f"select * exclude (_batch_id) from read_parquet('{{raw}}/batches/*/{part}/*.parquet') order by all")
+        )
     return rows
 
 
@@ -110,8 +124,14 @@ def clean(tmp_path_factory):
         done = ree(wh, *args)
         assert done.returncode == 0, (args, done.stderr[-2000:])
     release = release_is_whole(wh)
-    return {"wh": wh, "landing": landing, "raw": raw_rows(wh), "marts": mart_digests(wh), "release": release,
-            "parquet": parquet_digests(wh)}
+    return {
+        "wh": wh,
+        "landing": landing,
+        "raw": raw_rows(wh),
+        "marts": mart_digests(wh),
+        "release": release,
+        "parquet": parquet_digests(wh),
+    }
 
 
 def parquet_digests(wh: Warehouse) -> dict[str, str]:
@@ -122,8 +142,14 @@ def parquet_digests(wh: Warehouse) -> dict[str, str]:
 def test_a_failed_build_names_the_node_and_keeps_the_release(clean):
     wh = clean["wh"]
     # an unreadable calendar bound makes int_clause_days_resolved fail (everything after it is skipped)
-    failed = ree(wh, "build", "--select", "int_clause_days_resolved",
-                 "--vars", "{as_of_date: '2026-12-01', calendar_start: 'not-a-date'}")
+    failed = ree(
+        wh,
+        "build",
+        "--select",
+        "int_clause_days_resolved",
+        "--vars",
+        "{as_of_date: '2026-12-01', calendar_start: 'not-a-date'}",
+    )
     assert failed.returncode == 1
     lines = [line for line in failed.stderr.splitlines() if line.startswith("ree build failed: ")]
     assert lines and "model.ree.int_clause_days_resolved" in lines[0] and " error: " in lines[0], failed.stderr[-3000:]
@@ -145,10 +171,13 @@ def test_a_policy_variable_outside_its_vocabulary_is_reported_in_one_line(clean)
     assert release_is_whole(wh) == clean["release"]
 
 
-@pytest.mark.parametrize("marker", [
-    "START sql table model marts.",  # marts half rebuilt
-    pytest.param("START snapshot", marks=pytest.mark.slow),  # marts rebuilt, snapshot not yet
-])
+@pytest.mark.parametrize(
+    "marker",
+    [
+        "START sql table model marts.",  # marts half rebuilt
+        pytest.param("START snapshot", marks=pytest.mark.slow),  # marts rebuilt, snapshot not yet
+    ],
+)
 def test_kill_during_build_then_build_again(clean, marker):
     wh = clean["wh"]
     (wh.root / "dbt_logs" / "dbt.log").unlink(missing_ok=True)
@@ -188,8 +217,12 @@ def test_kill_during_load_then_load_again(clean, tmp_path):
     before = raw_rows(wh)
     # a new daily file arrives in the landing; a load is killed while it writes its batch
     landing = clean["landing"]
-    write_extract(landing, "customs/export_declarations",
-                  [{**LINE, "declaration_id": "F-4", "export_date": "2026-11-20"}], daily="2026-11-20")
+    write_extract(
+        landing,
+        "customs/export_declarations",
+        [{**LINE, "declaration_id": "F-4", "export_date": "2026-11-20"}],
+        daily="2026-11-20",
+    )
     process = ree(wh, "load", str(landing), wait=False)
     incoming = wh.root / "raw" / "_incoming"
     kill_when(process, lambda: incoming.exists() and any(incoming.rglob("*.parquet")))
@@ -209,9 +242,8 @@ def test_kill_during_load_then_load_again(clean, tmp_path):
 def test_publish_refuses_a_killed_build_and_an_untyped_column(tmp_path):
     """Without dbt: a build state of `running` (a build killed half-way) and a mart column of DuckDB's
     "NULL" type (an all-NULL result nobody typed) each stop `ree publish`; current stays."""
-    from test_publish import make_build_db, write_run_results
-
     from ree import publish as pub
+    from test_publish import make_build_db, write_run_results
 
     wh = Warehouse(tmp_path / "wh")
     make_build_db(wh.root)

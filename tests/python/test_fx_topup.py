@@ -23,8 +23,13 @@ NOVEMBER_CNY = [
 
 
 def declaration(declaration_id: str, export_date: str, currency: str, line_value: str) -> dict:
-    return {**LINE, "declaration_id": declaration_id, "export_date": export_date, "currency": currency,
-            "line_value": line_value}
+    return {
+        **LINE,
+        "declaration_id": declaration_id,
+        "export_date": export_date,
+        "currency": currency,
+        "line_value": line_value,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -41,9 +46,16 @@ def built(tmp_path_factory) -> Warehouse:
             ],
             # (a landing without any licence fails the build today: see the report)
             "licences/licences": [
-                {"licence_id": "LIC-1", "licence_number": "MOFCOM-2026-1", "licence_type": "individual",
-                 "holder_entity_id": "ENT-DE", "item_id": "MOTOR-1", "quantity_authorised": "5",
-                 "valid_from": "2026-01-01", "valid_to": "2026-12-31"},
+                {
+                    "licence_id": "LIC-1",
+                    "licence_number": "MOFCOM-2026-1",
+                    "licence_type": "individual",
+                    "holder_entity_id": "ENT-DE",
+                    "item_id": "MOTOR-1",
+                    "quantity_authorised": "5",
+                    "valid_from": "2026-01-01",
+                    "valid_to": "2026-12-31",
+                },
             ],
         },
     )

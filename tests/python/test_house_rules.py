@@ -10,7 +10,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import PROJECT
 
 MAX_SQL_LINES = 200

@@ -23,7 +23,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
 from conftest import (
     DAILY,
     MAY_BE_EMPTY,
@@ -42,9 +41,19 @@ GENERATED_LINES = 80
 
 # Flags that say the determination lacks data it needs: a line carrying one is never clear ...
 MISSING_DATA_FLAGS = {
-    "missing_certificate", "missing_value", "missing_item", "missing_bom", "missing_party",
-    "fx_missing", "fx_stale", "fx_precision_at_threshold", "bom_cycle", "bom_overlap",
-    "bom_depth_limit", "outside_calendar", "no57_item",
+    "missing_certificate",
+    "missing_value",
+    "missing_item",
+    "missing_bom",
+    "missing_party",
+    "fx_missing",
+    "fx_stale",
+    "fx_precision_at_threshold",
+    "bom_cycle",
+    "bom_overlap",
+    "bom_depth_limit",
+    "outside_calendar",
+    "no57_item",
 }
 # ... except unvalued content on a line whose known content already meets 0.1 %: what is missing
 # can only add content, so rule 1(a) fires whatever it holds (RULES.md §3; a lower bound decides).
@@ -68,9 +77,12 @@ def no_licences(data):
 
 def licences_cover_nothing(data):
     # valid before any export: the line needing a licence finds no candidate
-    return {**data, "licences/licences": [
-        {**row, "valid_from": "2024-01-01", "valid_to": "2024-01-31"} for row in data["licences/licences"]
-    ]}
+    return {
+        **data,
+        "licences/licences": [
+            {**row, "valid_from": "2024-01-01", "valid_to": "2024-01-31"} for row in data["licences/licences"]
+        ],
+    }
 
 
 def no_certificates(data):
@@ -121,8 +133,9 @@ def build_shape(root: Path, data: dict) -> Warehouse:
     wh = Warehouse(root / "warehouse")
     with wh:
         assert load_main(landing) == 0, "ree load failed"
-    assert wh.raw("select count(*) from read_parquet('{raw}/batches/*/_rejections.parquet')") == [(0,)], \
+    assert wh.raw("select count(*) from read_parquet('{raw}/batches/*/_rejections.parquet')") == [(0,)], (
         "the shape's landing has rejected rows: the mutation made invalid data"
+    )
     ok = wh.dbt("build", "--exclude", "test_type:unit", "--vars", AS_OF)
     assert ok, f"dbt build failed: {failures(wh)}"
     return wh
@@ -132,8 +145,11 @@ def failures(wh: Warehouse) -> list[str]:
     import json
 
     run_results = json.loads((wh.root / "dbt_target" / "run_results.json").read_text())
-    return [f"{r['unique_id']}: {(r.get('message') or '')[:300]}" for r in run_results["results"]
-            if r["status"] in ("error", "fail", "runtime error")]
+    return [
+        f"{r['unique_id']}: {(r.get('message') or '')[:300]}"
+        for r in run_results["results"]
+        if r["status"] in ("error", "fail", "runtime error")
+    ]
 
 
 def check_marts(wh: Warehouse, reference_types: dict) -> list[dict]:
@@ -202,7 +218,9 @@ def _undocumented_magnets_in_review(wh, rows, data):
     """Independent of the models: an exported item whose BOM valid on the date holds (or which is)
     a purchased NdFeB magnet with no BOM of its own, now that no certificate exists, cannot be
     decided (Tb/Dy content unknown) when a foreign operator exports it outside mainland China ..."""
-    undecidable = {r[0] for r in wh.query("""
+    undecidable = {
+        r[0]
+        for r in wh.query("""
         with recursive lines as (
             select shipment_line_id, item_id, export_date from staging.stg_customs__export_declarations
             where exporter_country != 'CN' and destination_country != 'CN'
@@ -224,11 +242,16 @@ def _undocumented_magnets_in_review(wh, rows, data):
         where items.product_form = 'permanent_magnet' and lower(items.magnet_type) = 'ndfeb'
             and items.item_type = 'purchased'
             and not exists (select 1 from staging.stg_erp__bom_lines as own where own.parent_item_id = items.item_id)
-    """)}
+    """)
+    }
     assert undecidable, "the shape should hold lines with an undocumented NdFeB magnet"
     # ... unless the content that is known (Part 1 materials at delivered cost) already meets 0.1 %
-    decided = {r["shipment_line_id"]: r["compliance_status"] for r in rows if r["shipment_line_id"] in undecidable
-               and not ("61-1a" in r["rules_triggered"] and r["meets_value_threshold"] is True)}
+    decided = {
+        r["shipment_line_id"]: r["compliance_status"]
+        for r in rows
+        if r["shipment_line_id"] in undecidable
+        and not ("61-1a" in r["rules_triggered"] and r["meets_value_threshold"] is True)
+    }
     assert decided, "the shape should hold lines that only the missing certificates could decide"
     wrong = {line: status for line, status in decided.items() if status == "clear"}
     assert not wrong, f"lines with an undocumented NdFeB magnet are clear: {sorted(wrong)[:10]}"
@@ -241,15 +264,19 @@ def _one_day(wh, rows, data):
 def _one_line(wh, rows, data):
     (row,) = rows
     assert (row["shipment_line_id"], row["rules_triggered"], row["licence_status"]) == (
-        "DE-261116-01-1", "61-1a", "covered"
+        "DE-261116-01-1",
+        "61-1a",
+        "covered",
     )
 
 
 SHAPE_CHECKS = {
     "no_licences": _no_licence_covers,
     "licences_cover_nothing": _no_licence_covers,
-    "optional_extracts_absent": lambda wh, rows, data: (_no_licence_covers(wh, rows, data),
-                                                       _no_affiliates(wh, rows, data)),
+    "optional_extracts_absent": lambda wh, rows, data: (
+        _no_licence_covers(wh, rows, data),
+        _no_affiliates(wh, rows, data),
+    ),
     "no_ownership": _no_affiliates,
     "no_certificates": _undocumented_magnets_in_review,
     "may_be_empty_header_only": _undocumented_magnets_in_review,

@@ -54,7 +54,14 @@ def test_duplicate_key_with_different_contents_rejects_every_occurrence(warehous
     row = BASE["customs/export_declarations"][0]
     make_landing(
         landing,
-        {"customs/export_declarations": [row, {**row, "line_value": "999.00"}, {**row, "line_no": "2"}, {**row, "line_no": "2"}]},
+        {
+            "customs/export_declarations": [
+                row,
+                {**row, "line_value": "999.00"},
+                {**row, "line_no": "2"},
+                {**row, "line_no": "2"},
+            ]
+        },
     )
     warehouse.load(landing)
     got = [(r[1], r[4]) for r in rejections(warehouse)]
@@ -73,7 +80,15 @@ def test_date_order_and_range_rules(warehouse, landing):
         landing,
         {
             "erp/bom": BASE["erp/bom"]
-            + [{"parent_item_id": "MOTOR-1", "component_item_id": "X", "quantity_per": "1", "valid_from": "2025-06-01", "valid_to": "2025-05-31"}],
+            + [
+                {
+                    "parent_item_id": "MOTOR-1",
+                    "component_item_id": "X",
+                    "quantity_per": "1",
+                    "valid_from": "2025-06-01",
+                    "valid_to": "2025-05-31",
+                }
+            ],
             "certificates/material_declarations": BASE["certificates/material_declarations"]
             + [{**BASE["certificates/material_declarations"][0], "line_no": "2", "declared_value_share_pct": "100.5"}],
         },
@@ -90,7 +105,9 @@ def test_missing_column_fails_the_whole_load_and_changes_nothing(warehouse, land
     make_landing(landing)
     first, _, _ = warehouse.load(landing)
     before = sorted(p.name for p in (warehouse.root / "raw" / "batches").iterdir())
-    columns = [c for c in __import__("ree.contract").contract.extract("parties/parties").column_names if c != "party_type"]
+    columns = [
+        c for c in __import__("ree.contract").contract.extract("parties/parties").column_names if c != "party_type"
+    ]
     write_extract(landing, "parties/parties", BASE["parties/parties"], header=columns)
     with pytest.raises(LoadError) as err:
         warehouse.load(landing)
@@ -174,7 +191,9 @@ def test_cli_exits_non_zero_with_a_clear_message(tmp_path, landing):
     make_landing(landing)
     (landing / "erp" / "bom.csv").write_bytes(b"")
     env = {"REE_WAREHOUSE_DIR": str(tmp_path / "wh"), "CI": "true", "PATH": str(Path(sys.executable).parent)}
-    done = subprocess.run([Path(sys.executable).parent / "ree", "load", str(landing)], capture_output=True, text=True, env=env)
+    done = subprocess.run(
+        [Path(sys.executable).parent / "ree", "load", str(landing)], capture_output=True, text=True, env=env
+    )
     assert done.returncode == 1
     assert "erp/bom.csv: the file is empty" in done.stderr
     assert "warehouse is as it was" in done.stderr
@@ -183,7 +202,10 @@ def test_cli_exits_non_zero_with_a_clear_message(tmp_path, landing):
 def test_validation_report_is_written_and_escaped(warehouse, landing):
     make_landing(
         landing,
-        {"parties/parties": BASE["parties/parties"] + [{"party_id": "P9", "name": "Evil", "party_type": "<script>x</script>"}]},
+        {
+            "parties/parties": BASE["parties/parties"]
+            + [{"party_id": "P9", "name": "Evil", "party_type": "<script>x</script>"}]
+        },
     )
     batch_id, _, _ = warehouse.load(landing)
     report = (warehouse.root / "reports" / "validation" / f"{batch_id}.html").read_text(encoding="utf-8")
@@ -230,7 +252,9 @@ def test_quoted_newlines_keep_physical_line_numbers(warehouse, landing, newline,
         _decl(5),  # line 10
     ]
     make_landing(landing)
-    (landing / "customs/export_declarations/2026-01-15.csv").write_bytes(_declarations_text(rows, newline=newline, bom=bom))
+    (landing / "customs/export_declarations/2026-01-15.csv").write_bytes(
+        _declarations_text(rows, newline=newline, bom=bom)
+    )
     _, stats, _ = warehouse.load(landing)
     assert [(r[1], r[2]) for r in rejections(warehouse)] == [(4, "destination_country"), (9, "quantity")]
     loaded = warehouse.raw(
@@ -253,8 +277,18 @@ def test_blank_lines_and_rows_of_the_wrong_width_keep_line_numbers(warehouse, la
     make_landing(landing)
     text = _declarations_text([_decl(1, customs_remarks="x\ny"), _decl(2, destination_country="XX")]).decode()
     lines = text.split("\n")  # header, D1 (2 lines), D2, ''
-    text = "\n".join([lines[0], lines[1], lines[2], "", lines[3], "D9,1,2026-01-15", _declarations_text(
-        [_decl(3, currency="EURO")]).decode().split("\n")[1], ""])
+    text = "\n".join(
+        [
+            lines[0],
+            lines[1],
+            lines[2],
+            "",
+            lines[3],
+            "D9,1,2026-01-15",
+            _declarations_text([_decl(3, currency="EURO")]).decode().split("\n")[1],
+            "",
+        ]
+    )
     (landing / "customs/export_declarations/2026-01-15.csv").write_text(text, encoding="utf-8")
     warehouse.load(landing)
     got = [(r[1], r[2], r[4]) for r in rejections(warehouse)]
@@ -276,10 +310,13 @@ def test_files_with_different_column_orders_and_header_case_load_together(wareho
     names = list(contract.extract("customs/export_declarations").column_names)
     folder = landing / "customs/export_declarations"
     (folder / "2026-01-16.csv").write_bytes(
-        _declarations_text([_decl(2, export_date="2026-01-16", destination_country=" jp ")], header=names[::-1])
-        .replace(b"declaration_id", b"Declaration_ID ")
+        _declarations_text(
+            [_decl(2, export_date="2026-01-16", destination_country=" jp ")], header=names[::-1]
+        ).replace(b"declaration_id", b"Declaration_ID ")
     )
-    (folder / "2026-01-17.csv").write_bytes(_declarations_text([_decl(3, export_date="2026-01-17", exporter_country="xx")]))
+    (folder / "2026-01-17.csv").write_bytes(
+        _declarations_text([_decl(3, export_date="2026-01-17", exporter_country="xx")])
+    )
     warehouse.load(landing)
     assert warehouse.raw(
         "select declaration_id, destination_country, _source_file, _row_number from "
@@ -294,13 +331,19 @@ def test_files_with_different_column_orders_and_header_case_load_together(wareho
 
 
 def test_white_space_is_trimmed_including_unicode_spaces(warehouse, landing):
-    make_landing(landing, {"parties/parties": [{"party_id": "\u3000P1\u00a0", "name": " Acme\t", "country": " us",
-                                               "party_type": "commercial "}]})
+    make_landing(
+        landing,
+        {
+            "parties/parties": [
+                {"party_id": "\u3000P1\u00a0", "name": " Acme\t", "country": " us", "party_type": "commercial "}
+            ]
+        },
+    )
     warehouse.load(landing)
-    assert warehouse.raw("select party_id, name, country, party_type, aliases from "
-                         "read_parquet('{raw}/batches/*/parties/parties/*.parquet')") == [
-        ("P1", "Acme", "US", "commercial", None)
-    ]
+    assert warehouse.raw(
+        "select party_id, name, country, party_type, aliases from "
+        "read_parquet('{raw}/batches/*/parties/parties/*.parquet')"
+    ) == [("P1", "Acme", "US", "commercial", None)]
 
 
 def test_identical_repeats_collapse_within_a_file_only(warehouse, landing):
@@ -309,7 +352,10 @@ def test_identical_repeats_collapse_within_a_file_only(warehouse, landing):
     (folder / "2026-01-15.csv").write_bytes(_declarations_text([_decl(1), _decl(1), _decl(1), _decl(2)]))
     (folder / "2026-01-16.csv").write_bytes(_declarations_text([_decl(1), _decl(2)]))  # another file: kept
     _, stats, _ = warehouse.load(landing)
-    files = {f.source_file: (f.rows_read, f.rows_loaded, f.identical_duplicates) for f in stats["customs/export_declarations"].files}
+    files = {
+        f.source_file: (f.rows_read, f.rows_loaded, f.identical_duplicates)
+        for f in stats["customs/export_declarations"].files
+    }
     assert files == {
         "customs/export_declarations/2026-01-15.csv": (4, 2, 2),
         "customs/export_declarations/2026-01-16.csv": (2, 2, 0),
@@ -325,7 +371,12 @@ def test_parquet_has_the_contract_types_even_when_empty_or_all_null(warehouse, l
     make_landing(landing, {"erp/bom": []})  # header only
     batch_id, _, _ = warehouse.load(landing)
     batch = warehouse.root / "raw" / "batches" / batch_id
-    expected = {"decimal": "decimal128(38, 12)", "integer": "int64", "date": "date32[day]", "timestamp": "timestamp[us]"}
+    expected = {
+        "decimal": "decimal128(38, 12)",
+        "integer": "int64",
+        "date": "date32[day]",
+        "timestamp": "timestamp[us]",
+    }
     for path in ("erp/bom", "certificates/material_declarations", "licences/licences"):
         ex = contract.extract(path)
         schema = pq.read_schema(next((batch / path).glob("*.parquet")))
@@ -369,9 +420,34 @@ def test_decimal_rules_without_look_ahead_judge_as_the_look_ahead_did():
         "gt0_le100": decimal_regex(contract.extract("parties/ownership").column("ownership_pct"))[0],
     }
     rng = random.Random(5)
-    samples = ["0", "00", "0.0", "0.000000000000", "0.000000000001", "0.0000000000001", "1", "100", "100.0",
-               "100.000000000001", "101", "99.999999999999", "00.5", "000", "1" * 26, "1" * 27, "0" * 26 + ".1",
-               "0" * 27 + ".1", "0" * 25 + "1", ".5", "5.", "-1", "1e3", "1,0", " 1", ""]
+    samples = [
+        "0",
+        "00",
+        "0.0",
+        "0.000000000000",
+        "0.000000000001",
+        "0.0000000000001",
+        "1",
+        "100",
+        "100.0",
+        "100.000000000001",
+        "101",
+        "99.999999999999",
+        "00.5",
+        "000",
+        "1" * 26,
+        "1" * 27,
+        "0" * 26 + ".1",
+        "0" * 27 + ".1",
+        "0" * 25 + "1",
+        ".5",
+        "5.",
+        "-1",
+        "1e3",
+        "1,0",
+        " 1",
+        "",
+    ]
     for _ in range(20000):
         int_part = "".join(rng.choice("0000123456789") for _ in range(rng.choice((1, 1, 2, 3, 25, 26, 27))))
         frac = "".join(rng.choice("0000001") for _ in range(rng.choice((0, 1, 2, 11, 12, 13))))
@@ -407,10 +483,12 @@ def test_line_numbers_agree_with_pythons_csv_reader_on_a_generated_landing(wareh
                 multi_line += reader.line_num + 1 - start > 1
                 start = reader.line_num + 1
     assert multi_line, "the generated landing has no multi-line value"
-    got = set(warehouse.raw(
-        "select _source_file, _row_number, declaration_id, line_no from "
-        "read_parquet('{raw}/batches/*/customs/export_declarations/*.parquet')"
-    ))
+    got = set(
+        warehouse.raw(
+            "select _source_file, _row_number, declaration_id, line_no from "
+            "read_parquet('{raw}/batches/*/customs/export_declarations/*.parquet')"
+        )
+    )
     assert got == expected
 
 
@@ -418,7 +496,6 @@ def test_duckdb_connections_are_bounded_and_spill_under_the_warehouse(warehouse,
     """The loader's DuckDB gets REE_MEMORY_LIMIT, REE_THREADS and a temp_directory under
     REE_WAREHOUSE_DIR; profiles.yml gives dbt the same settings."""
     import yaml
-
     from ree.load import connect
 
     monkeypatch.setenv("REE_MEMORY_LIMIT", "1GB")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import ctypes
 
 import pytest
-
 from ree import notices
 from ree import publish as pub
 from test_report import MARKUP, dark_fraction, escaped_copy, render_pages
@@ -19,8 +18,11 @@ def published(sample_warehouse):
 
 
 def test_one_declaration_per_open_or_overdue_notice(published, tmp_path):
-    expected = {r[0] for r in published.query("""select shipment_line_id from marts.fct_declaration_obligations
-        where obligation_type = 'compliance_notice' and status in ('open', 'overdue')""")}
+    expected = {
+        r[0]
+        for r in published.query("""select shipment_line_id from marts.fct_declaration_obligations
+        where obligation_type = 'compliance_notice' and status in ('open', 'overdue')""")
+    }
     assert expected
     with published:
         written = notices.generate(out_dir=tmp_path, pdf=False)
@@ -36,12 +38,12 @@ def test_declaration_follows_the_template(published, tmp_path):
     assert "合规告知书" in html and "Declaration of Compliance" in html
     assert "本中文文本为项目译文" in html and "project&#39;s translation" in html  # RULES.md §8
     assert "Hollis Surgical Robotics Inc." in html  # the recipient
-    assert "价值的<span class=\"pct\">0.1%</span>" in html and "constitutes <span class=\"pct\">0.1%</span>" in html
+    assert '价值的<span class="pct">0.1%</span>' in html and 'constitutes <span class="pct">0.1%</span>' in html
     for stipulation in ("一、", "二、", "三、", "1. When exporting", "2. If this item", "3. When transferring"):
         assert stipulation in html
     assert "境外特定出口经营者" in html and "E-DE01" in html and "2026年11月13日" in html and "13 November 2026" in html
     cn = (tmp_path / domestic["html"]).read_text()
-    assert "中国境内出口经营者" in cn and "<span class=\"pct\">100%</span>" in cn  # Part 1 item, domestic exporter
+    assert "中国境内出口经营者" in cn and '<span class="pct">100%</span>' in cn  # Part 1 item, domestic exporter
 
 
 def font_names(textpage, start: int, count: int) -> set[str]:

@@ -25,35 +25,93 @@ AS_OF = "{as_of_date: '2026-12-01'}"
 
 ITEMS = [
     *BASE["erp/items"],
-    {"item_id": "DY-OX", "description": "Dysprosium oxide 99.9 %", "item_type": "purchased",
-     "product_form": "rare_earth_material", "material_form": "Dy_oxide", "country_of_manufacture": "CN",
-     "hs_code": "2846901500", "chinese_re_technology": "N"},
-    {"item_id": "ND-OX", "description": "Neodymium oxide 99.5 %", "item_type": "purchased",
-     "product_form": "rare_earth_material", "material_form": "Nd_oxide", "country_of_manufacture": "CN",
-     "hs_code": "2846901990", "chinese_re_technology": "N"},
-    {"item_id": "HO-OX", "description": "Holmium oxide 99.9 %", "item_type": "purchased",
-     "product_form": "rare_earth_material", "material_form": "Ho_oxide", "country_of_manufacture": "CN",
-     "hs_code": "2846901990", "chinese_re_technology": "N"},
-    {"item_id": "FER-1", "description": "Ferrite arc magnet", "item_type": "purchased",
-     "product_form": "permanent_magnet", "magnet_type": "ferrite", "country_of_manufacture": "CN",
-     "hs_code": "8505191000", "chinese_re_technology": "N"},
-    {"item_id": "MAG-CN", "description": "NdFeB magnet, Dy grade, made in China", "item_type": "purchased",
-     "product_form": "permanent_magnet", "magnet_type": "NdFeB", "country_of_manufacture": "CN",
-     "hs_code": "8505111000", "chinese_re_technology": "N"},
+    {
+        "item_id": "DY-OX",
+        "description": "Dysprosium oxide 99.9 %",
+        "item_type": "purchased",
+        "product_form": "rare_earth_material",
+        "material_form": "Dy_oxide",
+        "country_of_manufacture": "CN",
+        "hs_code": "2846901500",
+        "chinese_re_technology": "N",
+    },
+    {
+        "item_id": "ND-OX",
+        "description": "Neodymium oxide 99.5 %",
+        "item_type": "purchased",
+        "product_form": "rare_earth_material",
+        "material_form": "Nd_oxide",
+        "country_of_manufacture": "CN",
+        "hs_code": "2846901990",
+        "chinese_re_technology": "N",
+    },
+    {
+        "item_id": "HO-OX",
+        "description": "Holmium oxide 99.9 %",
+        "item_type": "purchased",
+        "product_form": "rare_earth_material",
+        "material_form": "Ho_oxide",
+        "country_of_manufacture": "CN",
+        "hs_code": "2846901990",
+        "chinese_re_technology": "N",
+    },
+    {
+        "item_id": "FER-1",
+        "description": "Ferrite arc magnet",
+        "item_type": "purchased",
+        "product_form": "permanent_magnet",
+        "magnet_type": "ferrite",
+        "country_of_manufacture": "CN",
+        "hs_code": "8505191000",
+        "chinese_re_technology": "N",
+    },
+    {
+        "item_id": "MAG-CN",
+        "description": "NdFeB magnet, Dy grade, made in China",
+        "item_type": "purchased",
+        "product_form": "permanent_magnet",
+        "magnet_type": "NdFeB",
+        "country_of_manufacture": "CN",
+        "hs_code": "8505111000",
+        "chinese_re_technology": "N",
+    },
 ]
 CERTIFICATES = [
     *BASE["certificates/material_declarations"],
-    {"certificate_id": "C-CN", "line_no": "1", "supplier_id": "SUP-CN", "item_id": "MAG-CN",
-     "document_type": "material_declaration", "substance": "Dy_metal", "element": "Dy", "mass_g_per_unit": "0.4",
-     "content_value_per_unit": "0.30", "content_value_currency": "USD", "origin_country": "CN",
-     "chinese_re_technology": "N", "issued_on": "2025-05-01", "valid_from": "2025-05-01"},
+    {
+        "certificate_id": "C-CN",
+        "line_no": "1",
+        "supplier_id": "SUP-CN",
+        "item_id": "MAG-CN",
+        "document_type": "material_declaration",
+        "substance": "Dy_metal",
+        "element": "Dy",
+        "mass_g_per_unit": "0.4",
+        "content_value_per_unit": "0.30",
+        "content_value_currency": "USD",
+        "origin_country": "CN",
+        "chinese_re_technology": "N",
+        "issued_on": "2025-05-01",
+        "valid_from": "2025-05-01",
+    },
 ]
 
 
 def cn_line(declaration_id: str, item_id: str, remarks: str, export_date: str = "2026-11-16", **changes) -> dict:
-    return {**LINE, "declaration_id": declaration_id, "export_date": export_date, "exporter_entity_id": "ENT-CN",
-            "exporter_country": "CN", "item_id": item_id, "quantity": "10", "line_value": "2500.00",
-            "currency": "USD", "destination_country": "DE", "customs_remarks": remarks, **changes}
+    return {
+        **LINE,
+        "declaration_id": declaration_id,
+        "export_date": export_date,
+        "exporter_entity_id": "ENT-CN",
+        "exporter_country": "CN",
+        "item_id": item_id,
+        "quantity": "10",
+        "line_value": "2500.00",
+        "currency": "USD",
+        "destination_country": "DE",
+        "customs_remarks": remarks,
+        **changes,
+    }
 
 
 def de_line(declaration_id: str, export_date: str = "2026-11-16", **changes) -> dict:
@@ -77,8 +135,16 @@ DECLARATIONS = [
     cn_line("R-TO-CN", "DY-OX", "", destination_country="CN"),  # not an export
     de_line("R-DE", item_id="ND-OX", quantity="10", line_value="2500.00", currency="USD"),  # a foreign operator
     # Declaration of Compliance of a Chinese domestic exporter (10.15)
-    cn_line("N-CN-P2", "MAG-CN", "controlled item 1C905.a", quantity="1000", line_value="2000.00",
-            consignee_party_id="P1", end_user_party_id="P1", destination_country="US"),
+    cn_line(
+        "N-CN-P2",
+        "MAG-CN",
+        "controlled item 1C905.a",
+        quantity="1000",
+        line_value="2000.00",
+        consignee_party_id="P1",
+        end_user_party_id="P1",
+        destination_country="US",
+    ),
     # fulfilment from records (11.1) and entities (11.2)
     de_line("DN-1"),
     de_line("DN-2"),
@@ -88,41 +154,87 @@ DECLARATIONS = [
     de_line("VN-1", exporter_entity_id="ENT-VN", exporter_country="VN"),
 ]
 RECORDS = [
-    {"record_id": "REC-1", "shipment_line_id": "DN-1-1", "obligation_type": "compliance_notice",
-     "fulfilled_on": "2026-11-16", "reference": "DoC-2026-0001 e-mailed to Acme", "recorded_by": "j.doe"},
-    {"record_id": "REC-2", "shipment_line_id": "NOPE-1", "obligation_type": "compliance_notice",
-     "fulfilled_on": "2026-11-16", "reference": "DoC-2026-0002"},
-    {"record_id": "REC-3", "shipment_line_id": "DN-1-1", "obligation_type": "humanitarian_export_report",
-     "fulfilled_on": "2026-11-18", "reference": "MOFCOM e-mail 7781"},
-    {"record_id": "REC-4", "shipment_line_id": "DN-3-1", "obligation_type": "compliance_notice",
-     "fulfilled_on": "2026-12-05", "reference": "DoC-2026-0003"},
-    {"record_id": "REC-5", "shipment_line_id": "HUM-1-1", "obligation_type": "humanitarian_export_report",
-     "fulfilled_on": "2026-11-30", "reference": "MOFCOM e-mail 7790"},
+    {
+        "record_id": "REC-1",
+        "shipment_line_id": "DN-1-1",
+        "obligation_type": "compliance_notice",
+        "fulfilled_on": "2026-11-16",
+        "reference": "DoC-2026-0001 e-mailed to Acme",
+        "recorded_by": "j.doe",
+    },
+    {
+        "record_id": "REC-2",
+        "shipment_line_id": "NOPE-1",
+        "obligation_type": "compliance_notice",
+        "fulfilled_on": "2026-11-16",
+        "reference": "DoC-2026-0002",
+    },
+    {
+        "record_id": "REC-3",
+        "shipment_line_id": "DN-1-1",
+        "obligation_type": "humanitarian_export_report",
+        "fulfilled_on": "2026-11-18",
+        "reference": "MOFCOM e-mail 7781",
+    },
+    {
+        "record_id": "REC-4",
+        "shipment_line_id": "DN-3-1",
+        "obligation_type": "compliance_notice",
+        "fulfilled_on": "2026-12-05",
+        "reference": "DoC-2026-0003",
+    },
+    {
+        "record_id": "REC-5",
+        "shipment_line_id": "HUM-1-1",
+        "obligation_type": "humanitarian_export_report",
+        "fulfilled_on": "2026-11-30",
+        "reference": "MOFCOM e-mail 7790",
+    },
 ]
 ENTITIES = [
-    {"entity_id": "ENT-DE", "legal_name": "Muster Antriebe GmbH", "country": "DE",
-     "address": "Industriestraße 1, 97421 Schweinfurt", "signatory_name": "Erika Muster"},
-    {"entity_id": "ENT-CN", "legal_name": "Muster Materials (Ganzhou) Co., Ltd.", "legal_name_local": "穆斯特材料（赣州）有限公司",
-     "country": "CN", "address": "江西省赣州市章贡区工业路 8 号", "signatory_name": "王明"},
+    {
+        "entity_id": "ENT-DE",
+        "legal_name": "Muster Antriebe GmbH",
+        "country": "DE",
+        "address": "Industriestraße 1, 97421 Schweinfurt",
+        "signatory_name": "Erika Muster",
+    },
+    {
+        "entity_id": "ENT-CN",
+        "legal_name": "Muster Materials (Ganzhou) Co., Ltd.",
+        "legal_name_local": "穆斯特材料（赣州）有限公司",
+        "country": "CN",
+        "address": "江西省赣州市章贡区工业路 8 号",
+        "signatory_name": "王明",
+    },
 ]
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> Warehouse:
     root = tmp_path_factory.mktemp("obligations")
-    landing = make_landing(root / "landing", {
-        "erp/items": ITEMS,
-        "certificates/material_declarations": CERTIFICATES,
-        "customs/export_declarations": DECLARATIONS,
-        "compliance/obligation_records": RECORDS,
-        "erp/legal_entities": ENTITIES,
-        # a licence that covers nothing here: with no licence at all, fct_shipment_determinations
-        # fails its contract today (licence_id typed NULL by int_declaration_lines_licensed)
-        "licences/licences": [
-            {"licence_id": "LIC-X", "licence_type": "individual", "holder_entity_id": "ENT-XX", "item_id": "FER-1",
-             "valid_from": "2026-01-01", "valid_to": "2026-12-31"},
-        ],
-    })
+    landing = make_landing(
+        root / "landing",
+        {
+            "erp/items": ITEMS,
+            "certificates/material_declarations": CERTIFICATES,
+            "customs/export_declarations": DECLARATIONS,
+            "compliance/obligation_records": RECORDS,
+            "erp/legal_entities": ENTITIES,
+            # a licence that covers nothing here: with no licence at all, fct_shipment_determinations
+            # fails its contract today (licence_id typed NULL by int_declaration_lines_licensed)
+            "licences/licences": [
+                {
+                    "licence_id": "LIC-X",
+                    "licence_type": "individual",
+                    "holder_entity_id": "ENT-XX",
+                    "item_id": "FER-1",
+                    "valid_from": "2026-01-01",
+                    "valid_to": "2026-12-31",
+                },
+            ],
+        },
+    )
     wh = Warehouse(root / "warehouse")
     batch_id, stats, _ = wh.load(landing)
     assert batch_id
@@ -149,11 +261,14 @@ def test_remark_with_the_exact_code_fulfils_it_case_insensitively(built):
     assert row["expected_remark"] == "1C905.b" and row["legal_basis"] == "MOFCOM/GAC 2025 No. 18"
 
 
-@pytest.mark.parametrize(("declaration_id", "reason"), [
-    ("R-HEAD", "1C905 (not the line's code 1C905.b)"),
-    ("R-OTHER", "1C905.a (not the line's code 1C905.b)"),
-    ("R-EXTRA", "1C904.b (not the line's code 1C905.b)"),
-])
+@pytest.mark.parametrize(
+    ("declaration_id", "reason"),
+    [
+        ("R-HEAD", "1C905 (not the line's code 1C905.b)"),
+        ("R-OTHER", "1C905.a (not the line's code 1C905.b)"),
+        ("R-EXTRA", "1C904.b (not the line's code 1C905.b)"),
+    ],
+)
 def test_a_remark_naming_another_code_does_not_fulfil_it(built, declaration_id, reason):
     row = remark(built, declaration_id)
     assert (row["status"], row["evidence"]) == ("overdue", None)
@@ -186,7 +301,8 @@ def test_no57_codes_are_expected_while_no57_is_in_force_only(built):
 
 def test_chinese_domestic_exporter_of_a_part2_item_owes_a_declaration_with_the_computed_share(built):
     (determination,) = built.dicts(
-        "select * from marts.fct_shipment_determinations where shipment_line_id = 'N-CN-P2-1'")
+        "select * from marts.fct_shipment_determinations where shipment_line_id = 'N-CN-P2-1'"
+    )
     assert determination["part2_category"] == "magnet_ndfeb_dy" and not determination["is_part1_item"]
     notice = obligations(built, "N-CN-P2")["compliance_notice"]
     assert notice["recipient"] == "P1"
@@ -207,7 +323,10 @@ def test_a_record_fulfils_its_obligation_and_is_the_evidence(built):
     assert notice["status"] == "fulfilled" and notice["fulfilled_on"] == dt.date(2026, 11, 16)
     assert notice["evidence"] == "obligation record REC-1 (reference DoC-2026-0001 e-mailed to Acme)"
     report = obligations(built, "HUM-1")["humanitarian_export_report"]
-    assert (report["status"], report["evidence"]) == ("fulfilled", "obligation record REC-5 (reference MOFCOM e-mail 7790)")
+    assert (report["status"], report["evidence"]) == (
+        "fulfilled",
+        "obligation record REC-5 (reference MOFCOM e-mail 7790)",
+    )
 
 
 def test_without_a_record_open_until_due_overdue_after(built):
@@ -251,7 +370,7 @@ def test_notices_carry_the_entity_names_never_a_bare_id(written):
     assert "穆斯特材料（赣州）有限公司" in cn and "Muster Materials (Ganzhou) Co., Ltd." in cn and "王明" in cn
     for html, entity, name in ((de, "ENT-DE", "Muster Antriebe GmbH"), (cn, "ENT-CN", "Muster Materials")):
         for match in re.finditer(entity, html):
-            around = html[max(0, match.start() - 120):match.end() + 120]
+            around = html[max(0, match.start() - 120) : match.end() + 120]
             assert name in around, around
 
 
@@ -288,10 +407,14 @@ def sample_obligation(wh: Warehouse, line: str, obligation_type: str) -> dict:
 def test_sample_evidence_is_as_documented(sample_warehouse):
     from test_sample_marts import expected_rows
 
-    want = {(r["shipment_line_id"], r["obligation_type"]): r["evidence"] or None
-            for r in expected_rows("declaration_obligations.csv")}
-    got = {(r["shipment_line_id"], r["obligation_type"]): r["evidence"]
-           for r in sample_warehouse.dicts("select * from marts.fct_declaration_obligations")}
+    want = {
+        (r["shipment_line_id"], r["obligation_type"]): r["evidence"] or None
+        for r in expected_rows("declaration_obligations.csv")
+    }
+    got = {
+        (r["shipment_line_id"], r["obligation_type"]): r["evidence"]
+        for r in sample_warehouse.dicts("select * from marts.fct_declaration_obligations")
+    }
     assert got == want
 
 
@@ -328,15 +451,18 @@ def test_sample_records_matching_nothing_are_kept(sample_warehouse):
 def test_sample_notices_name_every_entity(sample_published, tmp_path):
     with sample_published:
         written = notices.generate(out_dir=tmp_path, pdf=False)
-    names = {"E-DE01": "Kessler Antriebstechnik GmbH", "E-VN01": "Kessler Drive Systems Vietnam Co., Ltd.",
-             "E-CN01": "Kessler Materials (Ganzhou) Co., Ltd."}
+    names = {
+        "E-DE01": "Kessler Antriebstechnik GmbH",
+        "E-VN01": "Kessler Drive Systems Vietnam Co., Ltd.",
+        "E-CN01": "Kessler Materials (Ganzhou) Co., Ltd.",
+    }
     assert {w["shipment_line_id"][:2] for w in written} == {"DE", "VN", "CN"}
     for w in written:
         html = (tmp_path / w["html"]).read_text()
         assert "legal name missing" not in html, w["shipment_line_id"]
         for entity, name in names.items():
             for match in re.finditer(entity, html):
-                assert name in html[max(0, match.start() - 120):match.end() + 120], (w["shipment_line_id"], entity)
+                assert name in html[max(0, match.start() - 120) : match.end() + 120], (w["shipment_line_id"], entity)
     cn = (tmp_path / "DoC-CN-261130-01-1.html").read_text()
     assert "凯斯勒材料（赣州）有限公司（Kessler Materials (Ganzhou) Co., Ltd.）" in cn and "李建国" in cn
 
@@ -348,13 +474,15 @@ def test_sample_report_counts_obligations_by_type_and_shows_unmatched_records(sa
         html_path, _ = report.render("2026-11", out_dir=tmp_path)
     html = html_path.read_text()
     assert "Status of every obligation, by type" in html
-    (open_, overdue, fulfilled, by_record, total), = sample_published.query("""
+    ((open_, overdue, fulfilled, by_record, total),) = sample_published.query("""
         select count(*) filter (where status = 'open'), count(*) filter (where status = 'overdue'),
             count(*) filter (where status = 'fulfilled'), count(*) filter (where fulfilment_source = 'obligation_record'),
             count(*)
         from marts.fct_declaration_obligations where obligation_type = 'compliance_notice'""")
-    assert (f'<tr><td>compliance_notice</td><td class="num">{open_}</td><td class="num">{overdue}</td>'
-            f'<td class="num">{fulfilled}</td><td class="num">{by_record}</td>') in html
+    assert (
+        f'<tr><td>compliance_notice</td><td class="num">{open_}</td><td class="num">{overdue}</td>'
+        f'<td class="num">{fulfilled}</td><td class="num">{by_record}</td>'
+    ) in html
     assert by_record == 3 and total == 30
     assert "Obligation records that match no obligation (all loads): 2" in html
     assert "OBR-2026-0004" in html and "OBR-2026-0005" in html
@@ -368,12 +496,23 @@ def test_a_warehouse_loaded_before_the_optional_extracts_existed_still_builds(tm
 
     wh = Warehouse(tmp_path / "warehouse")
     wh.load(make_landing(tmp_path / "landing"))
-    for folder in (*(wh.root / "raw" / "batches").glob("*/erp/legal_entities"),
-                   *(wh.root / "raw" / "batches").glob("*/compliance")):
+    for folder in (
+        *(wh.root / "raw" / "batches").glob("*/erp/legal_entities"),
+        *(wh.root / "raw" / "batches").glob("*/compliance"),
+    ):
         shutil.rmtree(folder)
-    assert wh.dbt("run", "--select", "stg_erp__legal_entities", "stg_compliance__obligation_records",
-                  "stg_customs__export_declarations", "stg_licences__licences", "dim_legal_entities",
-                  "--vars", AS_OF)
+    assert wh.dbt(
+        "run",
+        "--select",
+        "stg_erp__legal_entities",
+        "stg_compliance__obligation_records",
+        "stg_customs__export_declarations",
+        "stg_licences__licences",
+        "dim_legal_entities",
+        "--vars",
+        AS_OF,
+    )
     assert wh.query("select count(*) from staging.stg_compliance__obligation_records") == [(0,)]
     assert wh.query("select entity_id, is_in_extract, missing_name_note from marts.dim_legal_entities") == [
-        ("ENT-DE", False, "ENT-DE: legal name missing (not in erp/legal_entities)")]
+        ("ENT-DE", False, "ENT-DE: legal name missing (not in erp/legal_entities)")
+    ]

@@ -15,7 +15,6 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 import pytest
-
 from conftest import Warehouse
 from ree import publish as pub
 
@@ -36,8 +35,9 @@ def published(sample_warehouse) -> Path:
 
 
 def test_every_mart_is_published_with_its_rows(sample_warehouse, published):
-    build_marts = {name for (name,) in sample_warehouse.query(
-        "select table_name from duckdb_tables() where schema_name = 'marts'")}
+    build_marts = {
+        name for (name,) in sample_warehouse.query("select table_name from duckdb_tables() where schema_name = 'marts'")
+    }
     assert set(pub.REQUIRED_MARTS) <= build_marts
     current = sample_warehouse.root / "published" / "current"
     assert current.is_symlink() and current.resolve() == published.resolve()
@@ -76,11 +76,20 @@ def test_old_duckdb_opens_it_when_available(published):
     old_python = os.environ.get("REE_OLD_DUCKDB_PYTHON")
     if not old_python:
         pytest.skip("REE_OLD_DUCKDB_PYTHON not set (checked by hand with duckdb 1.1.3)")
-    out = subprocess.run([old_python, "-c", textwrap.dedent(f"""
+    out = subprocess.run(
+        [
+            old_python,
+            "-c",
+            textwrap.dedent(f"""
         import duckdb
-        con = duckdb.connect({str(published / 'serving.duckdb')!r}, read_only=True)
+        con = duckdb.connect({str(published / "serving.duckdb")!r}, read_only=True)
         print(con.execute('select count(*) from marts.fct_shipment_determinations').fetchone()[0])
-        """)], capture_output=True, text=True, check=True)
+        """),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert int(out.stdout.strip()) == 56
 
 
@@ -111,8 +120,14 @@ def test_empty_marts_publish_as_empty_parquet_with_their_schema(tmp_path):
     assert table.num_rows == 0  # no all-NULL placeholder row
     assert table.schema.names == ["rpt_load_rejections_key", "amount", "export_date", "flag", "loaded_at", "n"]
     types = {f.name: str(f.type) for f in table.schema}
-    assert types == {"rpt_load_rejections_key": "string", "amount": "decimal128(38, 12)", "export_date": "date32[day]",
-                     "flag": "bool", "loaded_at": "timestamp[us]", "n": "int64"}
+    assert types == {
+        "rpt_load_rejections_key": "string",
+        "amount": "decimal128(38, 12)",
+        "export_date": "date32[day]",
+        "flag": "bool",
+        "loaded_at": "timestamp[us]",
+        "n": "int64",
+    }
     assert pq.read_table(release.path / "parquet" / "dim_items.parquet").num_rows == 1
     con = duckdb.connect(str(release.path / "serving.duckdb"), read_only=True)
     try:
@@ -125,11 +140,15 @@ def test_empty_marts_publish_as_empty_parquet_with_their_schema(tmp_path):
 def write_run_results(wh: Warehouse, statuses: list[str], which: str = "build") -> None:
     target = wh.root / "dbt_target"
     target.mkdir(parents=True, exist_ok=True)
-    (target / "run_results.json").write_text(json.dumps({
-        "metadata": {"invocation_id": "test", "dbt_version": "1.11", "generated_at": "2026-12-01T00:00:00Z"},
-        "args": {"which": which, "vars": {"apply_suspensions": False}, "invocation_command": f"dbt {which}"},
-        "results": [{"unique_id": f"model.ree.m{i}", "status": s} for i, s in enumerate(statuses)],
-    }))
+    (target / "run_results.json").write_text(
+        json.dumps(
+            {
+                "metadata": {"invocation_id": "test", "dbt_version": "1.11", "generated_at": "2026-12-01T00:00:00Z"},
+                "args": {"which": which, "vars": {"apply_suspensions": False}, "invocation_command": f"dbt {which}"},
+                "results": [{"unique_id": f"model.ree.m{i}", "status": s} for i, s in enumerate(statuses)],
+            }
+        )
+    )
 
 
 def test_failed_build_or_failed_publish_keeps_the_last_good_release(tmp_path, monkeypatch):

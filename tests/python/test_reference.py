@@ -9,7 +9,6 @@ from pathlib import Path
 import chinese_calendar
 import duckdb
 import pytest
-
 from ree import contract, reference
 
 SEEDS = reference.SEEDS_DIR
@@ -182,7 +181,23 @@ def test_part1_substances_match_the_contract():
 def test_part2_targets_read_as_published():
     rows = {row["target_material"]: row for row in read_seed("control_list/part2_target_materials.csv")}
     listed = {name for name, row in rows.items() if row["is_part2_item"] == "true"}
-    assert listed == {"Sm", "SmCo", "SmFe", "Gd", "GdFe", "GdCo", "Tb", "TbCo", "TbDyFe", "Dy", "Lu", "Sc", "Y", "YAl", "YCo"}
+    assert listed == {
+        "Sm",
+        "SmCo",
+        "SmFe",
+        "Gd",
+        "GdFe",
+        "GdCo",
+        "Tb",
+        "TbCo",
+        "TbDyFe",
+        "Dy",
+        "Lu",
+        "Sc",
+        "Y",
+        "YAl",
+        "YCo",
+    }
     assert rows["TbDyFe"]["list_ref"] == "II.3.c;II.4.b"
     assert rows["ScAl"]["is_part2_item"] == "false"
     assert "not in the published list" in rows["ScAl"]["note"]
@@ -306,4 +321,3 @@ def test_reference_prices_cover_every_part1_substance():
         assert row["substance"] in substances
         assert float(row["price_per_kg"]) > 0
         assert row["confidence"] == "unverified"
-

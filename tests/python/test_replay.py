@@ -32,14 +32,27 @@ FIRST = {
         {**LINE, "declaration_id": "L-1", "export_date": "2026-11-20"},
     ],
     "licences/licences": [
-        {"licence_id": "LIC-1", "licence_number": "MOFCOM-2026-1", "licence_type": "individual",
-         "holder_entity_id": "ENT-DE", "item_id": "MOTOR-1", "quantity_authorised": "2",
-         "valid_from": "2026-01-01", "valid_to": "2026-12-31"},
+        {
+            "licence_id": "LIC-1",
+            "licence_number": "MOFCOM-2026-1",
+            "licence_type": "individual",
+            "holder_entity_id": "ENT-DE",
+            "item_id": "MOTOR-1",
+            "quantity_authorised": "2",
+            "valid_from": "2026-01-01",
+            "valid_to": "2026-12-31",
+        },
     ],
 }
 C2 = {**CERT, "certificate_id": "C2", "origin_country": "JP", "issued_on": "2026-11-15", "valid_from": "2026-11-15"}
-WATCH = {"list_id": "mofcom_watch_list", "entry_id": "WL-1", "name": "Acme Robotics Inc.", "country": "US",
-         "listed_on": "2026-11-15", "source_ref": "test"}
+WATCH = {
+    "list_id": "mofcom_watch_list",
+    "entry_id": "WL-1",
+    "name": "Acme Robotics Inc.",
+    "country": "US",
+    "listed_on": "2026-11-15",
+    "source_ref": "test",
+}
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +66,12 @@ def loaded(tmp_path_factory):
     time.sleep(0.01)
     write_extract(landing, "certificates/material_declarations", [CERT, C2])
     write_extract(landing, "reference/restricted_parties", [WATCH])
-    write_extract(landing, "customs/export_declarations",
-                  [{**LINE, "declaration_id": "L-2", "export_date": "2026-11-21"}], daily="2026-11-21")
+    write_extract(
+        landing,
+        "customs/export_declarations",
+        [{**LINE, "declaration_id": "L-2", "export_date": "2026-11-21"}],
+        daily="2026-11-21",
+    )
     second_batch, _, _ = wh.load(landing)
     assert first_batch and second_batch and first_batch < second_batch
     return root, wh, first_batch, second_batch, known_at.isoformat()
@@ -63,8 +80,12 @@ def loaded(tmp_path_factory):
 def marts(database) -> dict[str, list[tuple]]:
     con = duckdb.connect(str(database), read_only=True)
     try:
-        names = [r[0] for r in con.execute(
-            "select table_name from duckdb_tables() where schema_name = 'marts' order by 1").fetchall()]
+        names = [
+            r[0]
+            for r in con.execute(
+                "select table_name from duckdb_tables() where schema_name = 'marts' order by 1"
+            ).fetchall()
+        ]
         return {name: sorted(con.execute(f"select * from marts.{name}").fetchall(), key=repr) for name in names}
     finally:
         con.close()
@@ -118,9 +139,12 @@ def test_diff_cli_prints_the_evidence(loaded, capsys):
 def test_a_replay_var_on_the_live_target_is_refused(loaded):
     _, wh, _, _, _ = loaded
     assert not wh.dbt("build", "--select", "stg_erp__items", "--vars", "{as_known_at: '2026-11-01 00:00:00'}")
-    assert not (wh.root / "ree.duckdb").exists() or not duckdb.connect(
-        str(wh.root / "ree.duckdb"), read_only=True
-    ).execute("select count(*) from duckdb_tables() where schema_name = 'staging'").fetchone()[0]
+    assert (
+        not (wh.root / "ree.duckdb").exists()
+        or not duckdb.connect(str(wh.root / "ree.duckdb"), read_only=True)
+        .execute("select count(*) from duckdb_tables() where schema_name = 'staging'")
+        .fetchone()[0]
+    )
 
 
 def test_instants():

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from conftest import Warehouse
 from ree import publish as pub
 from ree import report
@@ -39,7 +38,11 @@ def test_period_parsing():
     assert report.parse_period("2026-11").months == ["2026-11"]
     q = report.parse_period("2026-q1")
     assert (q.label, q.start.isoformat(), q.end.isoformat(), q.months) == (
-        "2026-Q1", "2026-01-01", "2026-03-31", ["2026-01", "2026-02", "2026-03"])
+        "2026-Q1",
+        "2026-01-01",
+        "2026-03-31",
+        ["2026-01", "2026-02", "2026-03"],
+    )
     assert q.previous().label == "2025-Q4"
     assert report.parse_period("2026-01").previous().label == "2025-12"
     with pytest.raises(ValueError):
@@ -55,7 +58,7 @@ def test_report_figures_lists_and_pdf(published, tmp_path):
         where compliance_status = 'licence_missing' and strftime(export_date, '%Y-%m') = '2026-11'""")[0]
     assert missing > 0
     assert f"Licence missing ({missing})" in html
-    for line_id, in published.query("""select shipment_line_id from marts.fct_shipment_determinations
+    for (line_id,) in published.query("""select shipment_line_id from marts.fct_shipment_determinations
             where compliance_status in ('licence_missing', 'review') and strftime(export_date, '%Y-%m') = '2026-11'"""):
         assert line_id in html
     assert html.count("data:image/png;base64,") == 5  # month, latent, basis, destination, end use
@@ -63,7 +66,7 @@ def test_report_figures_lists_and_pdf(published, tmp_path):
     assert "no70-2025-11-07" in html  # the suspension rows in force
     assert "<code>as_of_date</code></td><td>2026-12-01" in html  # the vars dbt ran with
     assert "prc_working_days" in html and "Quarantined input rows" in html
-    assert "src=\"http" not in html and "<link" not in html  # self-contained
+    assert 'src="http' not in html and "<link" not in html  # self-contained
     pdf, pages = render_pages(pdf_path)
     assert len(pages) >= 3
     assert dark_fraction(pages[0]) > 0.01, "the first page renders blank"

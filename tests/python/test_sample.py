@@ -13,7 +13,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
 from ree import contract
 from ree.sample import generate
 
@@ -24,8 +23,11 @@ CHECK_CONTRACT = Path("/work/shared/tools/check_contract.py")
 
 
 def _digest(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _files(root: Path, ex: contract.Extract) -> list[Path]:
@@ -75,8 +77,7 @@ def test_refuses_a_non_empty_folder(tmp_path):
 def test_landing_passes_check_contract(landing):
     if not CHECK_CONTRACT.exists():
         pytest.skip("shared check_contract.py not available")
-    res = subprocess.run([sys.executable, str(CHECK_CONTRACT), "landing", str(landing)],
-                         capture_output=True, text=True)
+    res = subprocess.run([sys.executable, str(CHECK_CONTRACT), "landing", str(landing)], capture_output=True, text=True)
     assert res.returncode == 0, res.stdout + res.stderr
     assert res.stdout.strip().endswith("0 problems")
 
@@ -99,8 +100,9 @@ def test_layout(landing):
         else:
             assert files == [landing / f"{ex.path}.csv"]
     decl = contract.extract("customs/export_declarations")
-    total = sum(1 for f in _files(landing, decl) for _ in csv.reader(open(f, encoding="utf-8", newline=""))) \
-        - len(_files(landing, decl))
+    total = sum(1 for f in _files(landing, decl) for _ in csv.reader(open(f, encoding="utf-8", newline=""))) - len(
+        _files(landing, decl)
+    )
     assert total == LINES
 
 
@@ -174,8 +176,9 @@ def _problems(ex: contract.Extract, row: dict) -> list[str]:
     return out
 
 
-@pytest.mark.parametrize("path", [e.path for e in contract.EXTRACTS if e.path != "reference/fx_rates"
-                                  and e.path not in NOT_GENERATED])
+@pytest.mark.parametrize(
+    "path", [e.path for e in contract.EXTRACTS if e.path != "reference/fx_rates" and e.path not in NOT_GENERATED]
+)
 def test_every_row_valid_per_contract(landing, path):
     ex = contract.extract(path)
     keys = set()
@@ -185,7 +188,8 @@ def test_every_row_valid_per_contract(landing, path):
         with open(f, encoding="utf-8", newline="") as fh:
             reader = csv.DictReader(fh)
             assert tuple(reader.fieldnames) == ex.column_names or sorted(reader.fieldnames) == sorted(
-                ex.column_names), f
+                ex.column_names
+            ), f
             for line, row in enumerate(reader, start=2):
                 rows += 1
                 problems += [f"{f.name}:{line}: {p}" for p in _problems(ex, row)]
@@ -232,8 +236,7 @@ def test_bom_lines_replaced_mid_period(landing):
     bom = _read(landing, "erp/bom")
     ends = {(r["parent_item_id"], r["valid_to"]) for r in bom if r["valid_to"]}
     starts = {(r["parent_item_id"], r["valid_from"]) for r in bom}
-    replaced = [(p, d) for p, d in ends
-                if (p, (dt.date.fromisoformat(d) + dt.timedelta(days=1)).isoformat()) in starts]
+    replaced = [(p, d) for p, d in ends if (p, (dt.date.fromisoformat(d) + dt.timedelta(days=1)).isoformat()) in starts]
     assert replaced
 
 
@@ -244,8 +247,9 @@ def test_na_stays_namibia(landing):
     import duckdb
 
     glob = str(landing / "customs" / "export_declarations" / "*.csv")
-    n = duckdb.sql(f"select count(*) from read_csv('{glob}', all_varchar = true) "
-                   f"where destination_country = 'NA'").fetchall()[0][0]
+    n = duckdb.sql(
+        f"select count(*) from read_csv('{glob}', all_varchar = true) where destination_country = 'NA'"
+    ).fetchall()[0][0]
     assert n == sum(r["destination_country"] == "NA" for r in decl)
 
 
@@ -267,8 +271,10 @@ def test_declarations_shape(landing):
     parties = {r["party_id"] for r in _read(landing, "parties/parties")}
     assert {"CN", "HK", "TW", "MO", "US", "DE", "JP", "KR", "IN", "NA"} <= {r["destination_country"] for r in decl}
     assert "CN" in {r["exporter_country"] for r in decl}
-    assert any(r["exporter_country"] == "CN" and items[r["item_id"]]["material_form"] in contract.PART1_SUBSTANCES
-               for r in decl)
+    assert any(
+        r["exporter_country"] == "CN" and items[r["item_id"]]["material_form"] in contract.PART1_SUBSTANCES
+        for r in decl
+    )
     assert any(r["exporter_country"] == r["destination_country"] for r in decl) is False
     statements = {r["end_use_statement"] for r in decl if not r["end_use_code"]}
     assert {"R&D of 14 nm logic chips", "232-layer NAND production"} <= statements
@@ -284,7 +290,8 @@ def test_certificates_shape(landing):
     certs = _read(landing, "certificates/material_declarations")
     items = {r["item_id"]: r for r in _read(landing, "erp/items")}
     assert {r["document_type"] for r in certs} == set(
-        contract.extract("certificates/material_declarations").column("document_type").enum)
+        contract.extract("certificates/material_declarations").column("document_type").enum
+    )
     assert any(r["declared_value_share_pct"] for r in certs if r["document_type"] == "compliance_notice")
     assert any(r["chinese_re_technology"] == "Y" for r in certs)
     lines: dict[tuple, set] = {}
@@ -304,8 +311,7 @@ def test_parties_and_lists(landing):
     assert any(re.search(r"[\u4e00-\u9fff]", r["name_local"]) for r in parties)
     assert any("|" in r["aliases"] for r in parties)
     lists = _read(landing, "reference/restricted_parties")
-    assert {r["list_id"] for r in lists} == set(
-        contract.extract("reference/restricted_parties").column("list_id").enum)
+    assert {r["list_id"] for r in lists} == set(contract.extract("reference/restricted_parties").column("list_id").enum)
     ids = {r["party_id"] for r in parties}
     entries = {r["entry_id"] for r in lists}
     for r in _read(landing, "reference/screening_decisions"):
@@ -351,25 +357,33 @@ def test_scaled_landing_has_the_large_manufacturers_shape(scaled):
     ((items,),) = _sql(f"select count(*) from read_csv('{root}/erp/items.csv', all_varchar = true)")
     assert 0.9 * 0.02 * n <= items <= 1.15 * 0.02 * n
     ((bom_rows, lines),) = _sql(
-        f"select count(*), count(distinct (parent_item_id, component_item_id)) from read_csv('{root}/erp/bom.csv', all_varchar = true)")
+        f"select count(*), count(distinct (parent_item_id, component_item_id)) from read_csv('{root}/erp/bom.csv', all_varchar = true)"
+    )
     assert 0.85 * 0.1 * n <= bom_rows <= 1.15 * 0.1 * n
     assert 1.4 <= bom_rows / lines <= 1.6
-    ((certs,),) = _sql(f"select count(*) from read_csv('{root}/certificates/material_declarations.csv', all_varchar = true)")
+    ((certs,),) = _sql(
+        f"select count(*) from read_csv('{root}/certificates/material_declarations.csv', all_varchar = true)"
+    )
     assert 0.8 * 0.016 * n <= certs <= 1.2 * 0.016 * n
     glob = f"{root}/customs/export_declarations/*.csv"
     ((total, declarations, exported, currencies, first, last),) = _sql(
         f"select count(*), count(distinct declaration_id), count(distinct item_id), count(distinct currency), "
-        f"min(export_date), max(export_date) from read_csv('{glob}', all_varchar = true)")
+        f"min(export_date), max(export_date) from read_csv('{glob}', all_varchar = true)"
+    )
     assert total == n
     assert 3.7 <= total / declarations <= 4.3
     assert 0.8 * 0.015 * n <= exported <= 1.15 * 0.015 * n
     assert currencies == 5
     assert last == "2026-12-31"
-    ((days_in_window,),) = _sql(f"select count(distinct export_date) from read_csv('{glob}', all_varchar = true) "
-                                "where export_date >= '2025-07-01'")
+    ((days_in_window,),) = _sql(
+        f"select count(distinct export_date) from read_csv('{glob}', all_varchar = true) "
+        "where export_date >= '2025-07-01'"
+    )
     assert days_in_window == 549  # every day of the 18 months (the scenarios keep their earlier dates)
-    ((median_dates,),) = _sql(f"select median(n) from (select item_id, count(distinct export_date) as n "
-                              f"from read_csv('{glob}', all_varchar = true) group by 1)")
+    ((median_dates,),) = _sql(
+        f"select median(n) from (select item_id, count(distinct export_date) as n "
+        f"from read_csv('{glob}', all_varchar = true) group by 1)"
+    )
     assert median_dates >= 3  # each exported item ships on many dates
 
 
@@ -377,19 +391,22 @@ def test_shape_options_are_honoured(tmp_path):
     from ree.sample import Shape
 
     out = tmp_path / "l"
-    shape = Shape.for_lines(20_000, items=3000, exported_items=300, lines_per_declaration=2.0, months=3,
-                            bom_intervals=1.2)
+    shape = Shape.for_lines(
+        20_000, items=3000, exported_items=300, lines_per_declaration=2.0, months=3, bom_intervals=1.2
+    )
     generate(out=out, lines=20_000, seed=2, quiet=True, shape=shape)
     glob = f"{out}/customs/export_declarations/*.csv"
     ((total, declarations, exported),) = _sql(
         f"select count(*), count(distinct declaration_id), count(distinct item_id) "
-        f"from read_csv('{glob}', all_varchar = true) where export_date >= '2026-10-01'")
+        f"from read_csv('{glob}', all_varchar = true) where export_date >= '2026-10-01'"
+    )
     assert 1.8 <= total / declarations <= 2.2
     assert 200 <= exported <= 330
     ((items,),) = _sql(f"select count(*) from read_csv('{out}/erp/items.csv', all_varchar = true)")
     assert 2700 <= items <= 3300
     ((rows, lines),) = _sql(
-        f"select count(*), count(distinct (parent_item_id, component_item_id)) from read_csv('{out}/erp/bom.csv', all_varchar = true)")
+        f"select count(*), count(distinct (parent_item_id, component_item_id)) from read_csv('{out}/erp/bom.csv', all_varchar = true)"
+    )
     assert 1.1 <= rows / lines <= 1.3
     days = {p.name for p in (out / "customs/export_declarations").glob("*.csv")}
     assert "2026-10-01.csv" in days and "2026-09-30.csv" not in days

@@ -9,7 +9,6 @@ import sys
 from decimal import Decimal
 
 import pytest
-
 from conftest import SAMPLE, SHARED
 
 EXPECTED = SAMPLE / "expected"
@@ -52,7 +51,9 @@ def test_every_expected_line_is_determined_as_documented(determinations):
         for column in columns:
             want, got = normalise(column, row[column]), normalise(column, actual[column])
             if want != got:
-                differences.append(f"{row['shipment_line_id']}.{column}: expected {want!r}, got {got!r} ({row['note']})")
+                differences.append(
+                    f"{row['shipment_line_id']}.{column}: expected {want!r}, got {got!r} ({row['note']})"
+                )
     assert not differences, "\n".join(differences)
 
 
@@ -71,7 +72,9 @@ def test_obligations_are_raised_as_documented(sample_warehouse):
 
 def test_obligation_ids_are_stable_across_rebuilds(sample_warehouse):
     before = sample_warehouse.query("select obligation_id from marts.fct_declaration_obligations order by 1")
-    assert sample_warehouse.dbt("run", "--select", "fct_declaration_obligations", "--vars", "{as_of_date: '2026-12-01'}")
+    assert sample_warehouse.dbt(
+        "run", "--select", "fct_declaration_obligations", "--vars", "{as_of_date: '2026-12-01'}"
+    )
     after = sample_warehouse.query("select obligation_id from marts.fct_declaration_obligations order by 1")
     assert before == after and len(before) == len(set(before))
 
@@ -91,7 +94,7 @@ def test_controlled_shipments_are_the_lines_with_a_rule(sample_warehouse, determ
 
 
 def test_exposure_report_adds_up(sample_warehouse, determinations):
-    (lines, controlled, latent), = sample_warehouse.query(
+    ((lines, controlled, latent),) = sample_warehouse.query(
         "select sum(line_count), sum(controlled_line_count), sum(latent_licence_line_count) from marts.rpt_regulatory_exposure"
     )
     assert lines == len(determinations)

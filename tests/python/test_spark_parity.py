@@ -128,7 +128,6 @@ OVERFLOW_SQL = """select {{ decimal_multiply("cast('99999999999999.999999999999'
 
 def compile_inline(wh: Warehouse, sql: str, *target: str) -> str:
     from dbt.cli.main import dbtRunner
-
     from ree.build import close_dbt_connections, dbt_environment
 
     with wh:
@@ -150,8 +149,15 @@ def test_decimal_threshold_boundary_on_both_engines(built):
     wh, spark = built
     import duckdb
 
-    expected = (True, False, Decimal("0.000000000001"), Decimal("0.000000000001"),
-                Decimal("123.456123456789"), "0.00000025", "50")
+    expected = (
+        True,
+        False,
+        Decimal("0.000000000001"),
+        Decimal("0.000000000001"),
+        Decimal("123.456123456789"),
+        "0.00000025",
+        "50",
+    )
     spark_row = tuple(spark.sql(compile_inline(wh, BOUNDARY_SQL, "--target", "spark")).collect()[0])
     duck_row = duckdb.connect().execute(compile_inline(wh, BOUNDARY_SQL)).fetchone()
     assert spark_row == expected
@@ -200,7 +206,9 @@ def test_engine_macros_agree_on_edge_cases(built):
     import duckdb
 
     duck = sorted(duckdb.connect().execute(compile_inline(wh, EDGE_SQL)).fetchall(), key=repr)
-    on_spark = sorted((tuple(r) for r in spark.sql(compile_inline(wh, EDGE_SQL, "--target", "spark")).collect()), key=repr)
+    on_spark = sorted(
+        (tuple(r) for r in spark.sql(compile_inline(wh, EDGE_SQL, "--target", "spark")).collect()), key=repr
+    )
     assert on_spark == duck
     found = {(k, i): o for k, i, o in duck}
     assert found[("name", "Gibbs & Cox, Inc.")] == "gibbs and cox"

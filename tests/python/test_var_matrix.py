@@ -16,7 +16,6 @@ import shutil
 from decimal import Decimal
 
 import pytest
-
 from conftest import Warehouse
 
 AS_OF = "as_of_date: '2026-12-01'"
@@ -34,8 +33,11 @@ def build(wh: Warehouse, dbt_vars: str, monkeypatch) -> None:
     monkeypatch.setenv("REE_THREADS", "2")
     ok = wh.dbt("build", "--vars", "{" + dbt_vars + "}")
     run_results = json.loads((wh.root / "dbt_target" / "run_results.json").read_text())
-    failed = [f"{r['unique_id']}: {(r.get('message') or '')[:200]}" for r in run_results["results"]
-              if r["status"] in ("error", "fail", "runtime error", "skipped")]
+    failed = [
+        f"{r['unique_id']}: {(r.get('message') or '')[:200]}"
+        for r in run_results["results"]
+        if r["status"] in ("error", "fail", "runtime error", "skipped")
+    ]
     assert ok and not failed, f"dbt build --vars {{{dbt_vars}}} is not green: {failed}"
     # the unit tests ran too (a build that selected them away would prove nothing)
     assert any(r["unique_id"].startswith("unit_test.") for r in run_results["results"])
@@ -47,10 +49,13 @@ def line(wh: Warehouse, shipment_line_id: str) -> dict:
 
 
 def obligations(wh: Warehouse, shipment_line_id: str) -> set[tuple]:
-    return set(wh.query(
-        "select obligation_type, due_date, status from marts.fct_declaration_obligations "
-        "where shipment_line_id = ?", [shipment_line_id],
-    ))
+    return set(
+        wh.query(
+            "select obligation_type, due_date, status from marts.fct_declaration_obligations "
+            "where shipment_line_id = ?",
+            [shipment_line_id],
+        )
+    )
 
 
 def test_apply_suspensions_false(matrix, sample_warehouse, monkeypatch):
@@ -64,7 +69,8 @@ def test_apply_suspensions_false(matrix, sample_warehouse, monkeypatch):
     # DE-260212-01-1: humanitarian export under the suspension: the report (due 2026-03-04 across the
     # Spring Festival) exists only as published
     assert ("humanitarian_export_report", dt.date(2026, 3, 4), "overdue") not in obligations(
-        sample_warehouse, "DE-260212-01-1")
+        sample_warehouse, "DE-260212-01-1"
+    )
     assert ("humanitarian_export_report", dt.date(2026, 3, 4), "overdue") in obligations(matrix, "DE-260212-01-1")
     assert line(matrix, "DE-260212-01-1")["compliance_status"] == "notify_due"
 
