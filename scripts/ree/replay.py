@@ -1,7 +1,7 @@
 """As-known-at replay: `ree build --as-known-at T` and `ree diff --as-known-at T1 [--against T2|now]`.
 
 A replay rebuilds the marts from only the load batches loaded by T (their `loaded_at` in
-`raw/batches/<batch_id>/_files.parquet`; dbt var `as_known_at`, read by the staging macro
+`raw/batches/<batch_id>/load_audit/files/`; dbt var `as_known_at`, read by the staging macro
 as_known_at_filter), so an auditor sees the determination the company could have made on the
 day it shipped. It is written to a database of its own,
 
@@ -95,7 +95,10 @@ def parse_instant(text: str) -> dt.datetime:
 
 def loaded_batches() -> list[tuple[str, dt.datetime]]:
     """Every load batch (id, loaded_at) in load order."""
-    manifests = sorted((paths.raw_dir() / "batches").glob("*/_files.parquet"))
+    from ree.load import AUDIT_FILES, LEGACY_AUDIT_FILES
+
+    batches = paths.raw_dir() / "batches"
+    manifests = sorted([*batches.glob(f"*/{AUDIT_FILES}"), *batches.glob(f"*/{LEGACY_AUDIT_FILES}")])
     if not manifests:
         return []
     con = duckdb.connect()

@@ -85,10 +85,15 @@ def log_has(wh: Warehouse, text: str):
 
 
 def raw_rows(wh: Warehouse) -> dict[str, list[tuple]]:
-    """The raw zone's rows per extract, without the batch bookkeeping (batch ids differ per load)."""
+    """The raw zone's rows per extract, without the batch bookkeeping (batch ids differ per load;
+    the load audit, `load_audit/`, records the batch itself)."""
     rows = {}
     for part in sorted(
-        {p.parent.relative_to(p.parents[2]) for p in (wh.root / "raw" / "batches").glob("*/*/*/*.parquet")}
+        {
+            p.parent.relative_to(p.parents[2])
+            for p in (wh.root / "raw" / "batches").glob("*/*/*/*.parquet")
+            if p.parents[1].name != "load_audit"
+        }
     ):
         rows[str(part)] = sorted(
             wh.raw(f"select * exclude (_batch_id) from read_parquet('{{raw}}/batches/*/{part}/*.parquet') order by all")

@@ -133,7 +133,7 @@ def build_shape(root: Path, data: dict) -> Warehouse:
     wh = Warehouse(root / "warehouse")
     with wh:
         assert load_main(landing) == 0, "ree load failed"
-    assert wh.raw("select count(*) from read_parquet('{raw}/batches/*/_rejections.parquet')") == [(0,)], (
+    assert wh.raw("select count(*) from read_parquet('{raw}/batches/*/load_audit/rejections/*.parquet')") == [(0,)], (
         "the shape's landing has rejected rows: the mutation made invalid data"
     )
     ok = wh.dbt("build", "--exclude", "test_type:unit", "--vars", AS_OF)

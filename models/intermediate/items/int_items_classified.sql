@@ -49,12 +49,13 @@ certificate_elements as (
         certificate_lines.certificate_id,
         certificate_lines.line_no,
         -- a substance that names no element we can read: the line's composition is unknown
+        -- (a line naming nothing that states 0 g and no value declares no rare earth)
         certificate_lines.element is null
         and substances.substance is null
         and (
             certificate_lines.substance is not null
-            or certificate_lines.mass_g_per_unit is not null
-            or certificate_lines.content_value_per_unit is not null
+            or coalesce(certificate_lines.mass_g_per_unit, 0) > 0
+            or coalesce(certificate_lines.content_value_per_unit, 0) > 0
         ) as is_unreadable_line,
         list_distinct(
             list_concat(

@@ -67,12 +67,16 @@ lines_read as (
                 else [{{ element_symbol('certificate_lines.element') }}]
             end
         ) as line_elements,
-        -- a substance code the vocabulary does not know, or a value with no substance
+        -- a substance code the vocabulary does not know, or a quantity with no substance (a
+        -- line naming nothing that states 0 g and no value declares no rare earth)
         (certificate_lines.substance is not null and substances.substance is null)
         or (
             certificate_lines.substance is null
             and certificate_lines.document_type = 'material_declaration'
-            and (certificate_lines.mass_g_per_unit is not null or certificate_lines.content_value_per_unit is not null)
+            and (
+                coalesce(certificate_lines.mass_g_per_unit, 0) > 0
+                or coalesce(certificate_lines.content_value_per_unit, 0) > 0
+            )
         ) as is_unknown_code
     from certificate_lines
     left join substances
