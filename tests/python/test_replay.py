@@ -22,10 +22,11 @@ CERT = BASE["certificates/material_declarations"][0]
 # carries EUR 2.00 on EUR 1000 = 0.2 %: rule 61-1a (in force again from 2026-11-11) needs a
 # licence. LIC-1 covers 2 units: L-0 (2026-11-12) draws them, L-1 (2026-11-20) finds none
 # left (licence_missing).
-# Batch 2: a newer certificate C2 for MAG-1 (from 2026-11-15) says the Dy is Japanese, so L-1
-# no longer meets the threshold (L-0, before C2, is unchanged); the consignee P1 is put on the
-# MOFCOM watch list from 2026-11-15; one more line arrives; C1 is delivered again unchanged
-# (evidence of nothing).
+# Batch 2: C1 is superseded (delivered again, now valid to 2026-11-14) by a newer certificate C2
+# for MAG-1 (from 2026-11-15) that says the Dy is Japanese, so L-1 no longer meets the threshold
+# (L-0, before C2, is unchanged; had C1 stayed valid, both documents would speak and be summed,
+# RULES §3); the consignee P1 is put on the MOFCOM watch list from 2026-11-15; one more line
+# arrives.
 FIRST = {
     "customs/export_declarations": [
         {**LINE, "declaration_id": "L-0", "export_date": "2026-11-12"},
@@ -64,7 +65,7 @@ def loaded(tmp_path_factory):
     time.sleep(0.01)
     known_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     time.sleep(0.01)
-    write_extract(landing, "certificates/material_declarations", [CERT, C2])
+    write_extract(landing, "certificates/material_declarations", [{**CERT, "valid_to": "2026-11-14"}, C2])
     write_extract(landing, "reference/restricted_parties", [WATCH])
     write_extract(
         landing,
@@ -120,11 +121,13 @@ def test_diff_names_the_evidence_that_changed_the_line(loaded):
     assert line["changes"]["rules_triggered"] == ("61-1a", "")
     evidence = {(e["extract"], e["key"], e["change"], e["batch_id"]) for e in line["evidence"]}
     assert evidence == {
+        ("certificates/material_declarations", "C1|1", "superseded", second_batch),
         ("certificates/material_declarations", "C2|1", "new", second_batch),
         ("reference/restricted_parties", "WL-1", "new", second_batch),
-    }  # C1, delivered again unchanged, is not evidence
+    }
     assert result["new_lines"] == ["L-2-1"]
-    assert "new certificate C2|1" in replay.describe(line["evidence"][0])
+    described = [replay.describe(e) for e in line["evidence"]]
+    assert "new certificate C2|1" in " ".join(described)
 
 
 def test_diff_cli_prints_the_evidence(loaded, capsys):
