@@ -766,6 +766,7 @@ def run(landing: Path, progress=None) -> tuple[str | None, dict[str, ExtractStat
                 incoming / AUDIT_FILES,
             )
             batches.mkdir(parents=True, exist_ok=True)
+            paths.fault_point("batch-assembled")
             os.rename(incoming, batches / batch_id)  # the one step that makes the batch visible
             shutil.rmtree(raw / "_incoming", ignore_errors=True)
         except BaseException:

@@ -25,3 +25,13 @@ def database_path() -> Path:
 
 def reports_dir() -> Path:
     return warehouse_dir() / "reports"
+
+
+def fault_point(name: str) -> None:
+    """A named step where tests kill -9 the process: with REE_FAULT_POINT=<name> it writes
+    ``<warehouse>/.fault-<name>`` and waits to be killed (tests/python/test_faults.py)."""
+    if os.environ.get("REE_FAULT_POINT") == name:
+        (warehouse_dir() / f".fault-{name}").touch()
+        import time
+
+        time.sleep(600)

@@ -30,6 +30,7 @@ from pathlib import Path
 import duckdb
 
 from ree import paths
+from ree.paths import fault_point
 
 # The marts the contract (shared/contracts/marts.md) requires; every other table in the marts
 # schema (dim_parties, future marts) is published as well.
@@ -51,16 +52,6 @@ SERVING_FILE = "serving.duckdb"
 KEEP_RELEASES = 3  # the newest releases kept; older ones are pruned ...
 PRUNE_GRACE_SECONDS = 600  # ... once they have not been current for this long (a reader may still be opening one)
 FAILED_STATUSES = {"error", "fail", "runtime error", "skipped"}
-
-
-def fault_point(name: str) -> None:
-    """A named step where tests kill -9 the publisher: with REE_FAULT_POINT=<name> the process
-    writes ``<warehouse>/.fault-<name>`` and waits to be killed (tests/python/test_faults.py)."""
-    if os.environ.get("REE_FAULT_POINT") == name:
-        (paths.warehouse_dir() / f".fault-{name}").touch()
-        import time
-
-        time.sleep(600)
 
 
 class PublishError(RuntimeError):

@@ -228,9 +228,12 @@ def test_kill_during_load_then_load_again(clean, tmp_path):
         [{**LINE, "declaration_id": "F-4", "export_date": "2026-11-20"}],
         daily="2026-11-20",
     )
-    process = ree(wh, "load", str(landing), wait=False)
+    # killed once the batch is assembled in _incoming, just before the rename that shows it (a
+    # fault point: the loader of a 3-line landing is otherwise done before a watcher sees it)
+    process = ree(wh, "load", str(landing), env={"REE_FAULT_POINT": "batch-assembled"}, wait=False)
     incoming = wh.root / "raw" / "_incoming"
-    kill_when(process, lambda: incoming.exists() and any(incoming.rglob("*.parquet")))
+    kill_when(process, lambda: (wh.root / ".fault-batch-assembled").exists())
+    assert any(incoming.rglob("*.parquet"))  # the killed load had written its batch
     assert raw_rows(wh) == before  # nothing of the killed load is visible
     again = ree(wh, "load", str(landing))
     assert again.returncode == 0, again.stderr[-2000:]
